@@ -1,0 +1,115 @@
+// The libuv side of the Reactor: the loop, the one timer, the thread queue, signals and the
+// registries that stop() walks. Internal: only reactor/ includes this.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "reactor/address.h"
+#include "reactor/delayed_call.h"
+#include "reactor/reactor.h"
+
+namespace reactor::detail {
+
+/// A connection the reactor closes on stop() (TCP, TLS, serial).
+class ManagedConnection {
+ public:
+  virtual ~ManagedConnection() = default;
+  /// loseConnection(): flush, then close.
+  virtual void shutdownGracefully() = 0;
+  /// Close now.
+  virtual void abortNow() = 0;
+};
+
+/// A listening port the reactor stops on stop().
+class ManagedPort {
+ public:
+  virtual ~ManagedPort() = default;
+  virtual void stopListening() = 0;
+};
+
+class ReactorImpl {
+ public:
+  explicit ReactorImpl(Reactor& owner);
+  ~ReactorImpl();
+  ReactorImpl(const ReactorImpl&) = delete;
+  ReactorImpl& operator=(const ReactorImpl&) = delete;
+
+  uv_loop_t* loop() { return &loop_; }
+  Reactor& owner() { return owner_; }
+
+  /// One 64 KiB buffer for every read on this loop: dataReceived is synchronous and its bytes are
+  /// borrowed for the call, so no read allocates.
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+  char* readBuffer() { return readBuffer_.data(); }
+
+  void addConnection(ManagedConnection* c);
+  void removeConnection(ManagedConnection* c);
+  void addPort(ManagedPort* p) { ports_.insert(p); }
+  void removePort(ManagedPort* p) { ports_.erase(p); }
+  std::size_t connectionCount() const { return connections_.size(); }
+
+  // --- used by Reactor --------------------------------------------------------------------------
+  double seconds() const;
+  TimerQueue& timers() { return timers_; }
+  void armTimer();
+  void queueFromThread(std::function<void()> f);
+  void installSignalHandlers();
+  void beginShutdown();      // graceful stop()
+  void finishShutdown();     // triggers "during"/"after", then uv_stop
+  void fireTriggers(Phase phase, SystemEvent event);
+
+  struct Trigger {
+    TriggerId id;
+    Phase phase;
+    SystemEvent event;
+    std::function<void()> f;
+  };
+  std::vector<Trigger> triggers_;
+  TriggerId nextTriggerId_ = 1;
+  std::vector<std::function<void()>> whenRunning_;
+  bool running_ = false;
+  bool stopping_ = false;
+  bool ranOnce_ = false;
+  double gracePeriod_ = 5.0;
+  DelayedCall graceTimer_;
+
+ private:
+  static void onUvTimer(uv_timer_t* handle);
+  static void onUvAsync(uv_async_t* handle);
+  static void onUvSignal(uv_signal_t* handle, int signum);
+
+  Reactor& owner_;
+  uv_loop_t loop_{};
+  uv_timer_t timer_{};
+  uv_async_t async_{};
+  uv_signal_t sigint_{};
+  uv_signal_t sigterm_{};
+  bool signalsInstalled_ = false;
+  TimerQueue timers_;
+  std::mutex threadMutex_;
+  std::vector<std::function<void()>> threadCalls_;
+  std::vector<std::function<void()>> threadCallsRunning_;
+  std::unordered_set<ManagedConnection*> connections_;
+  std::unordered_set<ManagedPort*> ports_;
+  std::array<char, kReadBufferSize> readBuffer_{};
+};
+
+/// Converts a socket address libuv gave us.
+Address toAddress(const struct sockaddr* sa, Address::Type type);
+/// Fills `out` from an IP literal ("" means 0.0.0.0); returns a uv error code or 0.
+int parseIp(std::string_view host, std::uint16_t port, struct sockaddr_storage& out);
+
+/// How many reactors were destroyed with handles their owners never closed (tests assert 0).
+std::size_t uncleanLoopCloses();
+
+/// Runs f, logging and swallowing anything it throws. For trampolines that must not unwind into libuv.
+void callSafely(const char* what, const std::function<void()>& f) noexcept;
+
+}  // namespace reactor::detail

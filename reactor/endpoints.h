@@ -1,0 +1,62 @@
+// Port of twisted.internet.endpoints' string syntax: "tcp:5020:interface=127.0.0.1:backlog=128".
+// `:` separates fields, `=` makes a keyword, and a backslash escapes the next character
+// ("tls:802:cert=C\:/certs/server.pem").
+// IPv6 literals contain ':' and there is no bracket syntax, so escape each colon:
+// "tcp6:5020:interface=\:\:1" listens on ::1 (in C++ source: "tcp6:5020:interface=\\:\\:1").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reactor/interfaces.h"
+#include "reactor/protocol.h"
+
+namespace reactor {
+
+class Reactor;
+
+class EndpointError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// A parsed endpoint string: the type ("tcp", "udp", "tls", "serial"), positional fields after it,
+/// and keyword fields.
+struct EndpointDescription {
+  std::string type;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> kwargs;
+
+  /// Keyword value, or `fallback`.
+  std::string get(const std::string& key, const std::string& fallback = {}) const;
+  bool has(const std::string& key) const { return kwargs.count(key) != 0; }
+  /// Integer keyword in [min, max], or `fallback` when absent; EndpointError when malformed.
+  long getInt(const std::string& key, long fallback, long min, long max) const;
+  /// The first positional field as a port number (EndpointError if missing or out of range).
+  std::uint16_t port() const;
+  /// Rebuilds a canonical string (for log lines).
+  std::string toString() const;
+};
+
+/// Splits an endpoint string. Throws EndpointError on an empty string or a dangling backslash.
+EndpointDescription parseEndpoint(std::string_view description);
+
+/// Twisted's IStreamServerEndpoint.
+class IStreamServerEndpoint {
+ public:
+  virtual ~IStreamServerEndpoint() = default;
+  virtual std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) = 0;
+};
+
+/// Twisted's serverFromString for stream endpoints: "tcp:PORT[:interface=IP][:backlog=N]" and
+/// "tcp6:PORT[:interface=IP6]" (and "tls:..." once reactor/tls.h is built). EndpointError for an
+/// unknown type or a bad field.
+std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description);
+
+}  // namespace reactor

@@ -1,0 +1,97 @@
+// Port of twisted.internet.interfaces: the contracts between the reactor, transports and protocols.
+// Read every method as Twisted's docstring says: "thrown over the wall, to happen at some
+// indeterminate time" — nothing here calls back into the protocol re-entrantly.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+
+#include "reactor/address.h"
+#include "reactor/bytes.h"
+
+namespace reactor {
+
+/// A producer the consumer can pause (push) or ask for more (pull). Twisted's IPushProducer /
+/// IPullProducer in one interface: a pull producer ignores pauseProducing.
+class IProducer {
+ public:
+  virtual ~IProducer() = default;
+  virtual void pauseProducing() {}
+  virtual void resumeProducing() = 0;
+  virtual void stopProducing() = 0;
+};
+
+/// A connected byte stream (TCP, TLS, serial). Every method is for the reactor thread only.
+class ITransport : public IProducer {
+ public:
+  /// Queue bytes for sending; never blocks, never fails synchronously. Accepted while disconnecting
+  /// (flushed before the close); ignored after connectionLost.
+  virtual void write(ByteView data) = 0;
+  /// As write for each piece, sent together (scatter/gather).
+  virtual void writeSequence(std::span<const ByteView> pieces) = 0;
+  /// Close after all pending data is written. connectionLost(ConnectionDone) follows, never from
+  /// inside this call. With a registered producer, the close waits for unregisterProducer().
+  /// Idempotent.
+  virtual void loseConnection() = 0;
+  /// Close now, dropping pending data. connectionLost(ConnectionAborted) follows, never from inside
+  /// this call. A second call, or loseConnection afterwards, does nothing.
+  virtual void abortConnection() = 0;
+
+  virtual Address getPeer() const = 0;
+  virtual Address getHost() const = 0;
+
+  /// True from makeConnection until connectionLost.
+  virtual bool connected() const = 0;
+  /// True once loseConnection/abortConnection was called.
+  virtual bool disconnecting() const = 0;
+
+  /// Bytes accepted by write() and not yet handed to the kernel.
+  virtual std::size_t bufferedAmount() const = 0;
+  /// Above this many buffered bytes a registered push producer is paused; it is resumed when the
+  /// buffer has fully drained. 64 KiB by default (Twisted's bufferSize).
+  virtual void setWriteHighWaterMark(std::size_t bytes) = 0;
+
+  /// Twisted's IConsumer. Only one producer at a time (std::logic_error otherwise). A pull
+  /// producer (streaming=false) is asked for data now and every time the buffer empties.
+  virtual void registerProducer(std::shared_ptr<IProducer> producer, bool streaming) = 0;
+  virtual void unregisterProducer() = 0;
+
+  // IProducer, for the transport's *input*: pauseProducing() stops reading, resumeProducing()
+  // reads again (unless disconnecting), stopProducing() is loseConnection().
+};
+
+/// TCP specifics (ITCPTransport).
+class ITCPTransport : public ITransport {
+ public:
+  virtual void setTcpNoDelay(bool enabled) = 0;
+  virtual bool getTcpNoDelay() const = 0;
+  /// SO_KEEPALIVE; the first probe goes after 60 s of silence.
+  virtual void setTcpKeepAlive(bool enabled) = 0;
+  virtual bool getTcpKeepAlive() const = 0;
+};
+
+/// What listenTCP/listenUDP/... return.
+class IListeningPort {
+ public:
+  virtual ~IListeningPort() = default;
+  /// Stop accepting. Connections already accepted stay up (as in Twisted). Idempotent.
+  virtual void stopListening() = 0;
+  /// The bound address; for port 0, the port the OS chose.
+  virtual Address getHost() const = 0;
+};
+
+/// What connectTCP returns.
+class IConnector {
+ public:
+  virtual ~IConnector() = default;
+  /// Abandon a connection attempt in progress (clientConnectionFailed follows).
+  virtual void stopConnecting() = 0;
+  /// loseConnection on the connection, or stopConnecting while still connecting.
+  virtual void disconnect() = 0;
+  /// Try again (from clientConnectionFailed / clientConnectionLost, to reconnect).
+  virtual void connect() = 0;
+  virtual Address getDestination() const = 0;
+};
+
+}  // namespace reactor

@@ -1,0 +1,104 @@
+// Port of Twisted's reactor (base.ReactorBase + posixbase) on libuv. One thread runs it; only
+// callFromThread may be called from elsewhere. This header does not include <uv.h>.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reactor/delayed_call.h"
+#include "reactor/interfaces.h"
+#include "reactor/protocol.h"
+
+namespace reactor {
+
+namespace detail {
+class ReactorImpl;
+}
+class DatagramProtocol;  // reactor/datagram_protocol.h
+struct TlsOptions;       // reactor/tls.h
+
+class ReactorNotRunning : public std::logic_error {
+ public:
+  ReactorNotRunning() : std::logic_error("ReactorNotRunning: can't stop a reactor that isn't running") {}
+};
+class ReactorAlreadyRunning : public std::logic_error {
+ public:
+  ReactorAlreadyRunning() : std::logic_error("ReactorAlreadyRunning") {}
+};
+class ReactorNotRestartable : public std::logic_error {
+ public:
+  ReactorNotRestartable() : std::logic_error("ReactorNotRestartable: a stopped reactor cannot run again") {}
+};
+
+enum class Phase { Before, During, After };
+enum class SystemEvent { Startup, Shutdown };
+using TriggerId = std::uint64_t;
+
+class Reactor final : public IReactorTime {
+ public:
+  Reactor();
+  /// Closes every handle still open and the loop. Destroy it on the thread that ran it.
+  ~Reactor() override;
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  /// Fires the startup triggers, then runs until stop(). With installSignalHandlers, SIGINT and
+  /// SIGTERM call stop(). Throws ReactorAlreadyRunning / ReactorNotRestartable.
+  void run(bool installSignalHandlers = true);
+  /// Graceful: "before shutdown" triggers, then every listening port stops and every connection
+  /// gets loseConnection(); when they have all closed (or the shutdown grace period has passed and
+  /// the rest are aborted) the "during" and "after" triggers run and run() returns.
+  /// Throws ReactorNotRunning if not running (or already stopping).
+  void stop();
+  /// Stop at once, without triggers or waiting for connections (Twisted's crash()).
+  void crash();
+  bool running() const;
+  /// How long stop() waits for connections to flush before aborting them (default 5 s).
+  void setShutdownGracePeriod(double seconds);
+
+  // IReactorTime
+  double seconds() const override;
+  using IReactorTime::callLater;
+  DelayedCall callLater(double delaySeconds, std::function<void()> f) override;
+  std::vector<DelayedCall> getDelayedCalls() const override;
+
+  /// The one thread-safe entry point: f runs on the reactor thread soon, in the order queued.
+  void callFromThread(std::function<void()> f);
+  /// Runs f once the reactor is running (at once if it already is).
+  void callWhenRunning(std::function<void()> f);
+  TriggerId addSystemEventTrigger(Phase phase, SystemEvent event, std::function<void()> f);
+  void removeSystemEventTrigger(TriggerId id);
+
+  /// Twisted's listenTCP. interface "" means every IPv4 address; an IPv6 literal ("::", "::1")
+  /// listens on IPv6. Port 0 binds a free port (see getHost()). Throws CannotListenError.
+  std::shared_ptr<IListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
+                                            int backlog = 50, std::string_view interface = {});
+  /// Twisted's connectTCP. The factory's ClientFactory callbacks report the outcome.
+  std::shared_ptr<IConnector> connectTCP(std::string_view host, std::uint16_t port,
+                                         std::shared_ptr<ClientFactory> factory, double timeout = 30);
+
+  /// Twisted's listenUDP (defined in reactor/udp.cc).
+  std::shared_ptr<IListeningPort> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
+                                            std::string_view interface = {}, std::size_t maxPacketSize = 8192);
+  /// TLS over TCP (defined in reactor/tls.cc): any Protocol runs over it unchanged.
+  std::shared_ptr<IListeningPort> listenTLS(std::uint16_t port, std::shared_ptr<Factory> factory,
+                                            const TlsOptions& options, int backlog = 50,
+                                            std::string_view interface = {});
+
+  /// Open connections (TCP, TLS, serial) the reactor will close on stop().
+  std::size_t connectionCount() const;
+
+  /// For transports inside reactor/ only.
+  detail::ReactorImpl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<detail::ReactorImpl> impl_;
+};
+
+}  // namespace reactor

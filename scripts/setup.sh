@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One set-up step shared by the README's two commands: make sure every Debian package the build,
+# the tests and the benchmark need is present. Installs what is missing when run as root; otherwise
+# prints the exact apt-get line to run and fails. Idempotent, and quick when nothing is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libuv1-dev libserialport-dev libmbedtls-dev
+  doctest-dev nlohmann-json3-dev libcli11-dev libhttp-parser-dev
+  libmodbus-dev python3 python3-pymodbus python3-serial mbpoll socat openssl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "uvmodbus set-up: these Debian packages are missing:" >&2
+  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "uvmodbus set-up: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when apt has none yet or when an install fails for want of them.
+if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+  apt-get update -q
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,171 @@
+// Endpoint strings (port of twisted.internet.endpoints' _tokenize/_parse and serverFromString's
+// "tcp"/"tcp6" parsers).
+#include "reactor/endpoints.h"
+
+#include <charconv>
+#include <limits>
+#include <utility>
+
+#include "reactor/reactor.h"
+
+namespace reactor {
+
+namespace {
+
+/// Parses all of `text` as a base-10 integer in [min, max]; EndpointError naming `what` otherwise.
+long parseLong(const std::string& what, const std::string& text, long min, long max) {
+  long value = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+    throw EndpointError("endpoint field '" + what + "' must be an integer in [" + std::to_string(min) +
+                        ", " + std::to_string(max) + "], got '" + text + "'");
+  }
+  return value;
+}
+
+/// Backslash-escapes the characters the grammar treats specially.
+void appendEscaped(std::string& out, const std::string& field) {
+  for (char c : field) {
+    if (c == ':' || c == '=' || c == '\\') out += '\\';
+    out += c;
+  }
+}
+
+/// "tcp" and "tcp6": Twisted's TCP4ServerEndpoint / TCP6ServerEndpoint.
+class TCPServerEndpoint final : public IStreamServerEndpoint {
+ public:
+  TCPServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog, std::string interface)
+      : reactor_(reactor), port_(port), backlog_(backlog), interface_(std::move(interface)) {}
+
+  std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) override {
+    return reactor_.listenTCP(port_, std::move(factory), backlog_, interface_);
+  }
+
+ private:
+  Reactor& reactor_;
+  std::uint16_t port_;
+  int backlog_;
+  std::string interface_;
+};
+
+/// Twisted's _parseTCP(factory, port, interface="", backlog=50): each parameter may come
+/// positionally or as a keyword, but not both; anything else is an error.
+std::unique_ptr<IStreamServerEndpoint> parseTCP(Reactor& reactor, const EndpointDescription& desc,
+                                                const std::string& defaultInterface) {
+  static const char* const kParams[] = {"port", "interface", "backlog"};
+  if (desc.args.size() > 3) {
+    throw EndpointError("endpoint '" + desc.type + "' takes at most 3 positional fields (port, interface, backlog)");
+  }
+  for (const auto& [key, value] : desc.kwargs) {
+    bool known = false;
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (key != kParams[i]) continue;
+      known = true;
+      if (i < desc.args.size()) {
+        throw EndpointError("endpoint '" + desc.type + "' got '" + key + "' both positionally and as a keyword");
+      }
+    }
+    if (!known) throw EndpointError("unknown keyword '" + key + "' for endpoint '" + desc.type + "'");
+  }
+  std::uint16_t port = desc.port();
+  std::string interface =
+      desc.args.size() > 1 ? desc.args[1] : desc.get("interface", defaultInterface);
+  long backlog = desc.args.size() > 2
+                     ? parseLong("backlog", desc.args[2], 1, std::numeric_limits<int>::max())
+                     : desc.getInt("backlog", 50, 1, std::numeric_limits<int>::max());
+  return std::make_unique<TCPServerEndpoint>(reactor, port, static_cast<int>(backlog), std::move(interface));
+}
+
+}  // namespace
+
+std::string EndpointDescription::get(const std::string& key, const std::string& fallback) const {
+  auto it = kwargs.find(key);
+  return it == kwargs.end() ? fallback : it->second;
+}
+
+long EndpointDescription::getInt(const std::string& key, long fallback, long min, long max) const {
+  auto it = kwargs.find(key);
+  if (it == kwargs.end()) return fallback;
+  return parseLong(key, it->second, min, max);
+}
+
+std::uint16_t EndpointDescription::port() const {
+  // Twisted also accepts the port as a keyword ("tcp:port=5020").
+  if (args.empty()) {
+    if (has("port")) return static_cast<std::uint16_t>(getInt("port", 0, 0, 65535));
+    throw EndpointError("endpoint '" + type + "' needs a port");
+  }
+  return static_cast<std::uint16_t>(parseLong("port", args.front(), 0, 65535));
+}
+
+std::string EndpointDescription::toString() const {
+  std::string out;
+  appendEscaped(out, type);
+  for (const auto& arg : args) {
+    out += ':';
+    appendEscaped(out, arg);
+  }
+  for (const auto& [key, value] : kwargs) {
+    out += ':';
+    appendEscaped(out, key);
+    out += '=';
+    appendEscaped(out, value);
+  }
+  return out;
+}
+
+EndpointDescription parseEndpoint(std::string_view description) {
+  if (description.empty()) throw EndpointError("empty endpoint description");
+  std::vector<std::string> positional;
+  EndpointDescription desc;
+  std::string current;
+  std::optional<std::string> key;  // set once the field's first unescaped '=' is seen
+  bool typeIsKeyword = false;  // "interface=x:tcp": the first field must be the type
+  auto finishField = [&] {
+    if (key && positional.empty() && desc.kwargs.empty()) typeIsKeyword = true;
+    if (key) {
+      if (key->empty()) {
+        throw EndpointError("empty keyword name in endpoint '" + std::string(description) + "'");
+      }
+      desc.kwargs[*key] = std::move(current);  // a repeated keyword: the last one wins, as in Twisted
+    } else {
+      positional.push_back(std::move(current));
+    }
+    current.clear();
+    key.reset();
+  };
+  for (std::size_t i = 0; i < description.size(); ++i) {
+    char c = description[i];
+    if (c == '\\') {
+      if (i + 1 == description.size()) {
+        throw EndpointError("dangling backslash at the end of endpoint '" + std::string(description) + "'");
+      }
+      current += description[++i];
+    } else if (c == ':') {
+      finishField();
+    } else if (c == '=' && !key) {
+      key = std::move(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  finishField();
+  if (typeIsKeyword || positional.empty() || positional.front().empty()) {
+    throw EndpointError("endpoint '" + std::string(description) + "' does not start with a type");
+  }
+  desc.type = std::move(positional.front());
+  desc.args.assign(std::make_move_iterator(positional.begin() + 1), std::make_move_iterator(positional.end()));
+  return desc;
+}
+
+std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description) {
+  EndpointDescription desc = parseEndpoint(description);
+  if (desc.type == "tcp") return parseTCP(reactor, desc, "");
+  if (desc.type == "tcp6") return parseTCP(reactor, desc, "::");
+  throw EndpointError("unknown endpoint type '" + desc.type + "'");
+}
+
+}  // namespace reactor

@@ -1,0 +1,65 @@
+// One Modbus device's tables; ports pymodbus's ModbusDeviceContext (0-based: no hidden +1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "datastore/data_block.h"
+
+namespace modbus {
+
+/// The four tables of a device, each optional. Designated initializers read like pymodbus's
+/// keywords: `DeviceTables{.coils = co, .holdingRegisters = hr}`.
+struct DeviceTables {
+  std::shared_ptr<BitBlock> coils = nullptr;
+  std::shared_ptr<BitBlock> discreteInputs = nullptr;
+  std::shared_ptr<RegisterBlock> holdingRegisters = nullptr;
+  std::shared_ptr<RegisterBlock> inputRegisters = nullptr;
+};
+
+/// A device: coils, discrete inputs, holding and input registers. A table left out has no
+/// addresses: every access to it is IllegalDataAddress (pymodbus 4.0's rule, not 3.x's silent
+/// 65536 zeros). Blocks may be shared between devices or tables.
+///
+/// Addresses are 0-based: wire address N reaches block address N + addressOffset(). The offset is 0
+/// by default; a config ported from pymodbus 3.x (which added 1) sets it to 1.
+///
+/// Only the reactor thread touches a device (no locks); the application updates values through the
+/// blocks' typed API from that thread (a LoopingCall, callFromThread).
+class DeviceContext {
+ public:
+  /// A device with no tables (every access is IllegalDataAddress until tables are set).
+  DeviceContext() = default;
+  explicit DeviceContext(DeviceTables tables, int addressOffset = 0);
+
+  /// The tables, or nullptr when absent. The device keeps ownership.
+  BitBlock* coils() const { return tables_.coils.get(); }
+  BitBlock* discreteInputs() const { return tables_.discreteInputs.get(); }
+  RegisterBlock* holdingRegisters() const { return tables_.holdingRegisters.get(); }
+  RegisterBlock* inputRegisters() const { return tables_.inputRegisters.get(); }
+
+  void setCoils(std::shared_ptr<BitBlock> block) { tables_.coils = std::move(block); }
+  void setDiscreteInputs(std::shared_ptr<BitBlock> block) { tables_.discreteInputs = std::move(block); }
+  void setHoldingRegisters(std::shared_ptr<RegisterBlock> block) { tables_.holdingRegisters = std::move(block); }
+  void setInputRegisters(std::shared_ptr<RegisterBlock> block) { tables_.inputRegisters = std::move(block); }
+
+  /// wire address + addressOffset() = block address.
+  int addressOffset() const { return addressOffset_; }
+  void setAddressOffset(int offset) { addressOffset_ = offset; }
+
+  /// The block address of the wire range [wireAddress, wireAddress + count), or nullopt when the
+  /// shifted range leaves 0..65535 (the caller answers IllegalDataAddress).
+  std::optional<std::uint16_t> blockAddress(std::uint16_t wireAddress, std::uint16_t count) const;
+
+  // Later issues add per-device state here, next to the tables: device identification (FC 43/14),
+  // the diagnostics counters, event log and listen-only flag (FC 8, 11, 12), file records (FC 20/21)
+  // and FIFO queues (FC 24).
+
+ private:
+  DeviceTables tables_;
+  int addressOffset_ = 0;
+};
+
+}  // namespace modbus

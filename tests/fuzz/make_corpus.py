@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus for fuzz_modbus_server: one file per interesting request, each prefixed by
+the two control bytes the target reads (framer: 0 MBAP, 1 RTU, 2 ASCII; read size - 1)."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "corpus")
+
+PDUS = {
+    "fc01": bytes([1, 0, 0, 0, 10]),
+    "fc02": bytes([2, 0, 5, 0, 20]),
+    "fc03": bytes([3, 0, 0, 0, 10]),
+    "fc03_max": bytes([3, 0, 0, 0, 125]),
+    "fc03_over": bytes([3, 0, 0, 0, 126]),
+    "fc04": bytes([4, 0, 0, 0, 3]),
+    "fc05_on": bytes([5, 0, 1, 0xFF, 0]),
+    "fc05_bad": bytes([5, 0, 1, 0x12, 0x34]),
+    "fc06": bytes([6, 0, 2, 0x12, 0x34]),
+    "fc0f": bytes([15, 0, 0, 0, 10, 2, 0xFF, 0x03]),
+    "fc0f_badcount": bytes([15, 0, 0, 0, 10, 1, 0xFF]),
+    "fc10": bytes([16, 0, 0, 0, 2, 4, 0, 1, 0, 2]),
+    "fc10_short": bytes([16, 0, 0, 0, 2, 4, 0, 1]),
+    "fc16_mask": bytes([22, 0, 4, 0xF2, 0xF2, 0x00, 0x25]),
+    "fc17_rw": bytes([23, 0, 3, 0, 6, 0, 14, 0, 3, 6, 0, 0xFF, 0, 0xFF, 0, 0xFF]),
+    "unknown": bytes([0x41, 1, 2, 3]),
+    "sparse_gap": bytes([3, 0, 8, 0, 5]),
+    "addr_wrap": bytes([3, 0xFF, 0xFF, 0, 2]),
+}
+
+
+def crc16(data):
+    crc = 0xFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return struct.pack("<H", crc)
+
+
+def mbap(tid, unit, pdu, proto=0):
+    return struct.pack(">HHHB", tid, proto, len(pdu) + 1, unit) + pdu
+
+
+def rtu(unit, pdu):
+    adu = bytes([unit]) + pdu
+    return adu + crc16(adu)
+
+
+def ascii_frame(unit, pdu):
+    adu = bytes([unit]) + pdu
+    lrc = (-sum(adu)) & 0xFF
+    return b":" + (adu + bytes([lrc])).hex().upper().encode() + b"\r\n"
+
+
+def write(name, framer, step, payload):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(bytes([framer, step]) + payload)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, pdu in PDUS.items():
+        unit = 2 if name == "sparse_gap" else 1
+        write(f"mbap_{name}", 0, 63, mbap(7, unit, pdu))
+        write(f"rtu_{name}", 1, 63, rtu(unit, pdu))
+        write(f"ascii_{name}", 2, 63, ascii_frame(unit, pdu))
+    pipelined = b"".join(mbap(i, 1, PDUS["fc03"]) for i in range(8))
+    write("mbap_pipelined_split", 0, 4, pipelined)
+    write("mbap_protocol_id", 0, 63, mbap(1, 1, PDUS["fc03"], proto=5) + mbap(2, 1, PDUS["fc03"]))
+    write("mbap_bad_length", 0, 63, struct.pack(">HHHB", 1, 0, 300, 1) + PDUS["fc03"])
+    write("mbap_missing_unit", 0, 63, mbap(3, 9, PDUS["fc03"]))
+    write("rtu_noise_then_frame", 1, 2, b"\x00\xff\x13" + rtu(1, PDUS["fc03"]))
+    write("rtu_bad_crc", 1, 63, rtu(1, PDUS["fc03"])[:-1] + b"\x00" + rtu(1, PDUS["fc06"]))
+    write("ascii_bad_hex", 2, 63, b":01GG\r\n" + ascii_frame(1, PDUS["fc03"]))
+    write("ascii_restart", 2, 3, b":0103" + ascii_frame(1, PDUS["fc06"]))
+
+
+if __name__ == "__main__":
+    main()

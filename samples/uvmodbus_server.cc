@@ -1,1 +1,82 @@
-int main() { return 0; }
+// uvmodbus-server: the main command. Serves the datastore and servers of a JSON configuration
+// (docs/configuration.md) on one reactor until SIGINT/SIGTERM; pymodbus's `pymodbus.server run`.
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "protocols/server_config.h"
+#include "reactor/failure.h"
+#include "reactor/log.h"
+#include "reactor/reactor.h"
+
+namespace {
+
+// Exit codes (documented in docs/configuration.md).
+constexpr int kExitOk = 0;
+constexpr int kExitCannotServe = 1;  // e.g. a port that cannot be bound
+constexpr int kExitBadConfig = 2;    // a bad configuration or command line
+
+void printError(const std::string& message) { std::fprintf(stderr, "uvmodbus-server: %s\n", message.c_str()); }
+
+std::string describe(const modbus::ServerConfig& config) {
+  std::size_t units = config.context->isSingle() ? 1 : config.context->unitIds().size();
+  return std::to_string(config.servers.size()) + " server(s), " + std::to_string(units) + " unit(s)" +
+         (config.context->isSingle() ? " (single: every unit id)" : "");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"uvmodbus-server: Modbus servers on one reactor, from a JSON configuration file"};
+  std::string configPath;
+  std::string levelName = "info";
+  bool checkOnly = false;
+  app.add_option("-c,--config", configPath, "The configuration file (see docs/configuration.md)")->required();
+  app.add_option("--log-level", levelName, "How much to log")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
+      ->capture_default_str();
+  app.add_flag("--check", checkOnly, "Validate the configuration and exit (0 when it is valid)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);  // prints the help, or the usage error
+    return rc == 0 ? kExitOk : kExitBadConfig;
+  }
+  reactor::log::setLevel(*reactor::log::parseLevel(levelName));
+
+  modbus::ServerConfig config;
+  try {
+    config = modbus::loadServerConfig(configPath);
+  } catch (const modbus::ConfigError& e) {
+    printError(std::string("bad configuration: ") + e.what());
+    return kExitBadConfig;
+  }
+  if (checkOnly) {
+    std::printf("%s: OK: %s\n", configPath.c_str(), describe(config).c_str());
+    return kExitOk;
+  }
+
+  reactor::Reactor reactor;  // declared first: the servers are destroyed before it
+  std::vector<std::unique_ptr<modbus::ModbusServer>> servers;
+  try {
+    servers = modbus::startServers(reactor, config);
+  } catch (const modbus::ConfigError& e) {
+    printError(std::string("bad configuration: ") + configPath + ": " + e.what());
+    return kExitBadConfig;
+  } catch (const reactor::CannotListenError& e) {
+    printError(e.what());
+    return kExitCannotServe;
+  } catch (const std::exception& e) {
+    printError(std::string("cannot start: ") + e.what());
+    return kExitCannotServe;
+  }
+  reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
+  reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
+  servers.clear();
+  reactor::log::info("uvmodbus-server stopped");
+  return kExitOk;
+}

@@ -1,0 +1,477 @@
+// The JSON server configuration: parse and validate (nlohmann::json), build the datastore, start
+// the servers. Every error names the JSON path of the value it is about.
+#include "protocols/server_config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "datastore/sequential_data_block.h"
+#include "datastore/sparse_data_block.h"
+#include "reactor/endpoints.h"
+
+namespace modbus {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::int64_t kMaxUnitId = 247;
+constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+/// The longest Modbus ASCII frame (':' + 2 * 255 hex digits + CR LF): a smaller input buffer
+/// would drop valid requests.
+constexpr std::int64_t kMinInputBuffer = 513;
+
+std::string joinPath(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+/// "an object", "a string", ... for messages.
+std::string describeType(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: return "an object";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::null: return "null";
+    case Json::value_t::number_float: return "a fractional number";
+    default: return "a number";
+  }
+}
+
+/// "0x1F" (any case, at least one digit) → 31; decimal digits too when allowDecimal (object keys).
+std::optional<std::int64_t> parseIntText(std::string_view text, bool allowDecimal) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  } else if (!allowDecimal || text.empty()) {
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (ec != std::errc() || ptr != text.data() + text.size() ||
+      value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(value);
+}
+
+/// A JSON value and its path ("units.1.coils.values[3]"), for messages.
+class Node {
+ public:
+  Node(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
+
+  const Json& json() const { return json_; }
+  const std::string& path() const { return path_; }
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw ConfigError((path_.empty() ? std::string("configuration") : path_) + ": " + problem);
+  }
+
+  /// Requires an object whose keys are all in `allowed` (a typo is an error naming the key).
+  void expectObject(std::initializer_list<const char*> allowed) const {
+    if (!json_.is_object()) fail("expected an object, got " + describeType(json_));
+    for (const auto& [key, value] : json_.items()) {
+      bool known = false;
+      for (const char* a : allowed) known = known || key == a;
+      if (known) continue;
+      std::string list;
+      for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+      child(key).fail("unknown key (expected one of: " + list + ")");
+    }
+  }
+
+  bool has(const char* key) const { return json_.contains(key); }
+  Node child(const std::string& key) const { return Node(json_.at(key), joinPath(path_, key)); }
+  Node element(std::size_t i) const { return Node(json_.at(i), path_ + "[" + std::to_string(i) + "]"); }
+
+  /// An integer in [min, max]: a JSON integer or a "0x…" string. `what` completes "is not …".
+  std::int64_t integer(std::int64_t min, std::int64_t max, const std::string& what) const {
+    std::int64_t value = 0;
+    std::string shown = json_.dump();
+    if (json_.is_number_unsigned()) {
+      auto u = json_.get<std::uint64_t>();
+      if (max < 0 || u > static_cast<std::uint64_t>(max)) outOfRange(shown, min, max, what);
+      value = static_cast<std::int64_t>(u);
+    } else if (json_.is_number_integer()) {
+      value = json_.get<std::int64_t>();
+    } else if (json_.is_string()) {
+      shown = json_.get<std::string>();
+      auto parsed = parseIntText(shown, /*allowDecimal=*/false);
+      if (!parsed) {
+        fail("\"" + shown + "\" is not a number (write numbers without quotes, or hex as \"0x…\")");
+      }
+      value = *parsed;
+    } else if (json_.is_number_float()) {
+      fail(shown + " is not a whole number");
+    } else {
+      fail("expected " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + "), got " +
+           describeType(json_));
+    }
+    if (value < min || value > max) outOfRange(shown, min, max, what);
+    return value;
+  }
+
+  /// A number of seconds (integer or fractional), at least 0.
+  double seconds() const {
+    if (!json_.is_number()) fail("expected a number of seconds, got " + describeType(json_));
+    double value = json_.get<double>();
+    if (value < 0) fail(json_.dump() + " is not a duration (seconds, 0 or more)");
+    return value;
+  }
+
+  bool boolean() const {
+    if (!json_.is_boolean()) fail("expected true or false, got " + describeType(json_));
+    return json_.get<bool>();
+  }
+
+  std::string string() const {
+    if (!json_.is_string()) fail("expected a string, got " + describeType(json_));
+    return json_.get<std::string>();
+  }
+
+  /// A coil or discrete input value: 0, 1, true or false.
+  bool bit() const {
+    if (json_.is_boolean()) return json_.get<bool>();
+    std::optional<std::int64_t> value;
+    std::string shown = json_.dump();
+    if (json_.is_number_unsigned()) {
+      value = json_.get<std::uint64_t>() > 1 ? 2 : static_cast<std::int64_t>(json_.get<std::uint64_t>());
+    } else if (json_.is_number_integer()) {
+      value = json_.get<std::int64_t>();
+    } else if (json_.is_string()) {
+      shown = json_.get<std::string>();
+      value = parseIntText(shown, /*allowDecimal=*/false);
+    }
+    if (!value || (*value != 0 && *value != 1)) fail(shown + " is not a bit value (0, 1, true or false)");
+    return *value == 1;
+  }
+
+  std::uint16_t registerValue() const { return static_cast<std::uint16_t>(integer(0, 65535, "a register value")); }
+
+ private:
+  [[noreturn]] void outOfRange(const std::string& shown, std::int64_t min, std::int64_t max,
+                               const std::string& what) const {
+    fail(shown + " is not " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  }
+
+  const Json& json_;
+  std::string path_;
+};
+
+/// Parses with nlohmann, and also rejects a key repeated in one object (JSON lets the last one
+/// win silently, which would hide a copy-and-paste mistake such as two "1" units).
+Json parseJson(std::string_view text) {
+  struct Frame {
+    std::string path;
+    bool isArray;
+    std::size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> stack;
+  auto pathOfNewValue = [&stack]() -> std::string {
+    if (stack.empty()) return {};
+    const Frame& top = stack.back();
+    return top.isArray ? top.path + "[" + std::to_string(top.index) + "]" : joinPath(top.path, top.key);
+  };
+  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        stack.push_back(Frame{pathOfNewValue(), event == Json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& top = stack.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second) {
+          throw ConfigError(joinPath(top.path, top.key) + ": duplicate key (each key may appear once)");
+        }
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        stack.pop_back();
+        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
+        break;
+      case Json::parse_event_t::value:
+        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
+        break;
+    }
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+    std::string what = e.what();
+    auto at = what.find("parse error");
+    throw ConfigError("invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+  }
+}
+
+// --- tables -------------------------------------------------------------------------------------
+
+template <class Value>
+struct TableTraits;
+
+template <>
+struct TableTraits<bool> {
+  using Block = BitBlock;
+  using Sequential = SequentialBitBlock;
+  using Sparse = SparseBitBlock;
+  static bool value(const Node& n) { return n.bit(); }
+};
+
+template <>
+struct TableTraits<std::uint16_t> {
+  using Block = RegisterBlock;
+  using Sequential = SequentialRegisterBlock;
+  using Sparse = SparseRegisterBlock;
+  static std::uint16_t value(const Node& n) { return n.registerValue(); }
+};
+
+/// {"sparse": {"100": 5, "200": [1, 2, 3]}, "mutable": false}
+template <class Value>
+std::shared_ptr<typename TableTraits<Value>::Block> parseSparseTable(const Node& table) {
+  using Traits = TableTraits<Value>;
+  table.expectObject({"sparse", "mutable"});
+  Node sparse = table.child("sparse");
+  if (!sparse.json().is_object()) sparse.fail("expected an object of address: value, got " + describeType(sparse.json()));
+  std::map<std::uint16_t, Value> values;
+  for (const auto& [key, value] : sparse.json().items()) {
+    Node entry(value, joinPath(sparse.path(), key));
+    auto address = parseIntText(key, /*allowDecimal=*/true);
+    if (!address || *address >= static_cast<std::int64_t>(kAddressSpace)) {
+      entry.fail("\"" + key + "\" is not an address (0..65535)");
+    }
+    std::vector<Value> run;
+    if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i) run.push_back(Traits::value(entry.element(i)));
+    } else {
+      run.push_back(Traits::value(entry));
+    }
+    if (!fitsAddressSpace(static_cast<std::size_t>(*address), run.size())) {
+      entry.fail(std::to_string(run.size()) + " values from address " + std::to_string(*address) +
+                 " pass the last address (65535)");
+    }
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      auto a = static_cast<std::uint16_t>(*address + static_cast<std::int64_t>(i));
+      if (!values.emplace(a, run[i]).second) entry.fail("address " + std::to_string(a) + " is defined twice");
+    }
+  }
+  bool isMutable = table.has("mutable") && table.child("mutable").boolean();
+  return std::make_shared<typename Traits::Sparse>(std::move(values), isMutable);
+}
+
+/// {"start": 0, "count": 100, "values": [...], "fill": 0}
+template <class Value>
+std::shared_ptr<typename TableTraits<Value>::Block> parseSequentialTable(const Node& table) {
+  using Traits = TableTraits<Value>;
+  table.expectObject({"start", "count", "values", "fill", "sparse"});
+  std::int64_t start = table.has("start") ? table.child("start").integer(0, 65535, "an address") : 0;
+  std::vector<Value> given;
+  if (table.has("values")) {
+    Node values = table.child("values");
+    if (!values.json().is_array()) values.fail("expected an array, got " + describeType(values.json()));
+    for (std::size_t i = 0; i < values.json().size(); ++i) given.push_back(Traits::value(values.element(i)));
+  }
+  Value fill = table.has("fill") ? Traits::value(table.child("fill")) : Value{};
+  std::int64_t count = 0;
+  if (table.has("count")) {
+    count = table.child("count").integer(0, static_cast<std::int64_t>(kAddressSpace), "a count");
+    if (static_cast<std::int64_t>(given.size()) > count) {
+      table.child("values").fail("has " + std::to_string(given.size()) + " values, more than count (" +
+                                 std::to_string(count) + ")");
+    }
+  } else if (table.has("values")) {
+    count = static_cast<std::int64_t>(given.size());
+  } else {
+    table.fail("needs \"count\" or \"values\" (or \"sparse\")");
+  }
+  if (!fitsAddressSpace(static_cast<std::size_t>(start), static_cast<std::size_t>(count))) {
+    table.fail("start " + std::to_string(start) + " + count " + std::to_string(count) +
+               " passes the last address (65535)");
+  }
+  std::vector<Value> all(static_cast<std::size_t>(count), fill);
+  std::copy(given.begin(), given.end(), all.begin());
+  return std::make_shared<typename Traits::Sequential>(static_cast<std::uint16_t>(start), all);
+}
+
+template <class Value>
+std::shared_ptr<typename TableTraits<Value>::Block> parseTable(const Node& table) {
+  if (table.json().is_object() && table.has("sparse")) {
+    for (const char* key : {"start", "count", "values", "fill"}) {
+      if (table.has(key)) table.child(key).fail("cannot be combined with \"sparse\"");
+    }
+    return parseSparseTable<Value>(table);
+  }
+  if (table.json().is_object() && table.has("mutable")) {
+    table.child("mutable").fail("applies only to a \"sparse\" table");
+  }
+  return parseSequentialTable<Value>(table);
+}
+
+// --- units and servers ----------------------------------------------------------------------------
+
+std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
+  unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset"});
+  DeviceTables tables;
+  if (unit.has("coils")) tables.coils = parseTable<bool>(unit.child("coils"));
+  if (unit.has("discrete_inputs")) tables.discreteInputs = parseTable<bool>(unit.child("discrete_inputs"));
+  if (unit.has("holding_registers")) {
+    tables.holdingRegisters = parseTable<std::uint16_t>(unit.child("holding_registers"));
+  }
+  if (unit.has("input_registers")) tables.inputRegisters = parseTable<std::uint16_t>(unit.child("input_registers"));
+  int offset = 0;
+  if (unit.has("address_offset")) {
+    offset = static_cast<int>(unit.child("address_offset").integer(-65535, 65535, "an address offset"));
+  }
+  return std::make_shared<DeviceContext>(std::move(tables), offset);
+}
+
+std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single) {
+  if (!units.json().is_object()) units.fail("expected an object of unit id: unit, got " + describeType(units.json()));
+  if (single) {
+    if (units.json().size() != 1) {
+      units.fail("\"single\" is true, so exactly one unit is needed (found " + std::to_string(units.json().size()) +
+                 ")");
+    }
+    auto it = units.json().begin();
+    return ServerContext::single(parseUnit(Node(*it, joinPath(units.path(), it.key()))));
+  }
+  if (units.json().empty()) units.fail("no units defined (add one, e.g. \"1\": {...})");
+  std::map<std::uint8_t, std::shared_ptr<DeviceContext>> devices;
+  std::map<std::uint8_t, std::string> keys;  // unit id → the key that defined it
+  for (const auto& [key, value] : units.json().items()) {
+    Node unit(value, joinPath(units.path(), key));
+    auto id = parseIntText(key, /*allowDecimal=*/true);
+    if (id && *id == 0) unit.fail("unit id 0 is the broadcast address, not a unit (use 1..247)");
+    if (!id || *id > kMaxUnitId) unit.fail("\"" + key + "\" is not a unit id (1..247)");
+    auto [previous, added] = keys.emplace(static_cast<std::uint8_t>(*id), key);
+    if (!added) unit.fail("unit " + std::to_string(*id) + " is defined twice (also as \"" + previous->second + "\")");
+    devices.emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
+  }
+  return ServerContext::multiple(std::move(devices));
+}
+
+/// Checks an endpoint as far as a server will: its syntax, its type, its fields.
+void validateEndpoint(const Node& node, const std::string& endpoint) {
+  try {
+    auto desc = reactor::parseEndpoint(endpoint);
+    if (desc.type != "tcp" && desc.type != "tcp6") {
+      node.fail("\"" + desc.type + "\" endpoints are not supported (use tcp: or tcp6:)");
+    }
+    // Building (not listening on) the endpoint checks every field the way listen() will.
+    reactor::Reactor scratch;
+    reactor::serverFromString(scratch, endpoint);
+  } catch (const reactor::EndpointError& e) {
+    node.fail(e.what());
+  }
+}
+
+ServerEntry parseServer(const Node& server) {
+  server.expectObject({"endpoint", "ignore_missing_slaves", "framer", "max_connections", "idle_timeout",
+                       "max_buffered_output", "max_input_buffer"});
+  if (!server.has("endpoint")) server.fail("missing \"endpoint\" (e.g. \"tcp:5020:interface=127.0.0.1\")");
+  ServerEntry entry;
+  Node endpoint = server.child("endpoint");
+  entry.endpoint = endpoint.string();
+  validateEndpoint(endpoint, entry.endpoint);
+  ServerOptions& o = entry.options;
+  if (server.has("ignore_missing_slaves")) o.ignoreMissingSlaves = server.child("ignore_missing_slaves").boolean();
+  if (server.has("framer")) {
+    Node framer = server.child("framer");
+    std::string name = framer.string();
+    auto type = framerTypeFromName(name);
+    if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a framer (socket, rtu or ascii)");
+    o.framer = *type;
+  }
+  if (server.has("max_connections")) {
+    o.maxConnections = static_cast<std::size_t>(server.child("max_connections").integer(1, kMaxInt, "a connection count"));
+  }
+  if (server.has("idle_timeout")) o.idleTimeout = server.child("idle_timeout").seconds();
+  if (server.has("max_buffered_output")) {
+    o.maxBufferedOutput =
+        static_cast<std::size_t>(server.child("max_buffered_output").integer(1, kMaxInt, "a byte count"));
+  }
+  if (server.has("max_input_buffer")) {
+    o.maxInputBuffer =
+        static_cast<std::size_t>(server.child("max_input_buffer").integer(kMinInputBuffer, kMaxInt, "a byte count"));
+  }
+  return entry;
+}
+
+}  // namespace
+
+ServerConfig parseServerConfig(std::string_view text) {
+  Json json = parseJson(text);
+  Node root(json, "");
+  root.expectObject({"servers", "single", "units"});
+  if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
+  if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
+
+  ServerConfig config;
+  Node servers = root.child("servers");
+  if (!servers.json().is_array()) servers.fail("expected an array, got " + describeType(servers.json()));
+  if (servers.json().empty()) servers.fail("no servers defined (add {\"endpoint\": \"tcp:5020\"})");
+  for (std::size_t i = 0; i < servers.json().size(); ++i) config.servers.push_back(parseServer(servers.element(i)));
+
+  bool single = root.has("single") && root.child("single").boolean();
+  config.context = parseUnits(root.child("units"), single);
+  return config;
+}
+
+ServerConfig loadServerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  try {
+    return parseServerConfig(text.str());
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+}
+
+std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
+  std::vector<std::unique_ptr<ModbusServer>> servers;
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    const ServerEntry& entry = config.servers[i];
+    auto server = std::make_unique<ModbusTcpServer>(reactor, config.context, entry.options);
+    try {
+      server->listen(entry.endpoint);
+    } catch (const reactor::EndpointError& e) {
+      throw ConfigError("servers[" + std::to_string(i) + "].endpoint: " + e.what());
+    }
+    servers.push_back(std::move(server));
+  }
+  // ServerStop() shuts every server down; once they all are, the process's reactor ends too.
+  auto remaining = std::make_shared<std::size_t>(servers.size());
+  for (auto& server : servers) {
+    server->onShutdown = [remaining, &reactor] {
+      if (--*remaining != 0 || !reactor.running()) return;
+      try {
+        reactor.stop();
+      } catch (const reactor::ReactorNotRunning&) {
+        // already stopping (a signal came first)
+      }
+    };
+  }
+  return servers;
+}
+
+}  // namespace modbus

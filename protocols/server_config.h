@@ -1,0 +1,56 @@
+// The JSON server configuration: one file gives the datastore and the servers that share it
+// (the C++ counterpart of the "server" and "device" sections of pymodbus's setup.json).
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "datastore/server_context.h"
+#include "protocols/modbus_server.h"
+#include "protocols/server_options.h"
+#include "reactor/reactor.h"
+
+namespace modbus {
+
+/// A configuration that cannot be used. what() starts with the JSON path of the offending value
+/// and says what is wrong with it, e.g.
+/// `units.1.holding_registers.values[3]: 70000 is not a register value (0..65535)`.
+/// loadServerConfig() puts the file name in front: `site.json: units.1...`.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One entry of "servers": where to listen and how to serve.
+struct ServerEntry {
+  /// An endpoint string, e.g. "tcp:5020:interface=127.0.0.1" (see reactor/endpoints.h).
+  std::string endpoint;
+  ServerOptions options;
+};
+
+/// A parsed configuration: the datastore every server shares, and the servers.
+struct ServerConfig {
+  std::shared_ptr<ServerContext> context;
+  std::vector<ServerEntry> servers;
+};
+
+/// Parses and validates a configuration (the format is documented in docs/configuration.md).
+/// Unknown keys, duplicate keys, wrong types and out-of-range values are all errors: throws
+/// ConfigError naming the JSON path and the problem.
+ServerConfig parseServerConfig(std::string_view json);
+
+/// Reads `path` and parses it as parseServerConfig() does. Throws ConfigError (with the path in
+/// front of the message) when the file cannot be read or the configuration is invalid.
+ServerConfig loadServerConfig(const std::string& path);
+
+/// Creates one server per entry of `config.servers` on `reactor` and starts listening; each logs
+/// its "listening on ..." line. When every returned server has been shut down (ServerStop()),
+/// the reactor is stopped. Destroy the servers before the reactor, on its thread.
+/// Throws reactor::CannotListenError when an address cannot be bound, and ConfigError for an
+/// endpoint the servers cannot use; servers already started are closed again before the throw.
+std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config);
+
+}  // namespace modbus

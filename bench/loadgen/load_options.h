@@ -1,0 +1,81 @@
+// LoadOptions and LoadResult: what one run of the load generator is asked to do and what it measured.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "bench/loadgen/modbus_request.h"
+#include "bench/loadgen/request_mix.h"
+
+namespace bench {
+
+enum class LoadMode {
+  ClosedLoop,  ///< every connection keeps `depth` requests in flight for warmup + duration
+  Idle,        ///< open N connections, then each sends one request and must get its reply
+  FirstReply,  ///< open N connections at once; each sends one request; time to the first reply
+};
+const char* loadModeName(LoadMode mode);
+
+struct LoadOptions {
+  LoadMode mode = LoadMode::ClosedLoop;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 5020;
+  unsigned connections = 1;
+  unsigned depth = 1;                           ///< requests in flight per connection (1..1024)
+  double duration = 5.0;                        ///< measured window, seconds
+  double warmup = 1.0;                          ///< before the window, seconds (not recorded)
+  std::vector<RequestSpec> mix{RequestSpec{}};  ///< FC3, 10 registers at 0
+  std::uint8_t unit = 1;
+  pid_t serverPid = 0;                          ///< 0: no server CPU/RSS figures
+  double connectRate = 2000.0;                  ///< new connections per second; 0 = all at once
+  double connectTimeout = 10.0;                 ///< per connection attempt
+  double settleTimeout = 20.0;                  ///< bound on waiting for replies (Idle, FirstReply)
+  unsigned slowClients = 0;                     ///< extra connections that send one byte per slowInterval
+  double slowInterval = 0.05;
+  double firstReplyDeadline = 1.0;              ///< FirstReply: the S in "first reply within S"
+};
+
+struct LoadResult {
+  LoadMode mode = LoadMode::ClosedLoop;
+  unsigned connectionsRequested = 0;
+  unsigned connected = 0;
+  unsigned connectFailed = 0;
+  unsigned connectionsLost = 0;  ///< closed before the end of the run by the peer or an error
+  bool timedOut = false;         ///< the run's overall bound expired before it finished
+
+  // ClosedLoop
+  std::uint64_t requests = 0;  ///< valid replies inside the measured window
+  double measuredSeconds = 0;
+  double requestsPerSecond = 0;
+  double p50Us = 0, p99Us = 0, p999Us = 0, maxUs = 0, meanUs = 0;
+  std::uint64_t slowReplies = 0;  ///< replies to the slow clients (whole run)
+  double loadgenCpuPercent = 0;   ///< this process's CPU over the window (100 = one core)
+
+  // every mode
+  std::uint64_t errors = 0;  ///< replies that failed validation (whole run)
+  std::array<std::uint64_t, kReplyErrorKinds> errorsByKind{};
+
+  // server (when serverPid was given)
+  bool haveServer = false;
+  double serverCpuSeconds = 0;          ///< over the measured window
+  double serverCpuUsPerRequest = 0;
+  double serverCpuPercent = 0;
+  std::uint64_t serverPeakRssKb = 0;    ///< VmHWM at the end
+  std::uint64_t serverRssBeforeKb = 0;  ///< Idle: before the first connection
+  std::uint64_t serverRssAfterKb = 0;   ///< Idle: once every connection had its reply
+  double bytesPerConnection = 0;        ///< Idle: (after - before) / connected
+
+  // Idle and FirstReply
+  unsigned replied = 0;             ///< connections that got their one reply
+  unsigned firstReplyWithin = 0;    ///< FirstReply: within firstReplyDeadline of the start
+  double slowestFirstReplyMs = 0;   ///< FirstReply: from the start to the last first reply
+
+  /// True when nothing failed: no connect failure, no loss, no invalid reply, no timeout, and the
+  /// mode's work was done (replies in the window; every connection answered in Idle/FirstReply).
+  bool ok() const;
+};
+
+}  // namespace bench

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# bench/run.sh: the shipped benchmark. Runs uvmodbus-server, a libmodbus server and a pymodbus
+# server under the same load from uvmodbus-loadgen and prints a table plus Markdown for
+# BENCHMARKS.md. Servers run pinned to CPU 0, the load to CPU 1.
+#
+#   bench/run.sh [BUILD_DIR] [--quick] [--repeat N] [--only uvmodbus,libmodbus,pymodbus]
+#                [--endpoint-options ':backlog=1024'] [--out FILE]
+#
+# BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-loadgen and libmodbus-server
+# (configure with -DUVMODBUS_BENCH=ON); this script builds nothing. --quick: 1-2 s measurements,
+# for a CI smoke run. --repeat N: run each throughput measurement (a, b, e) N times, each on a fresh
+# server, and report the median by req/s (a shared machine is noisy). --only: the servers to run
+# (scenarios needing one left out are skipped). --endpoint-options: appended to uvmodbus-server's
+# endpoint string (default: none, i.e. the shipped defaults are measured).
+# --out: also keep the raw JSON lines there. Exits non-zero when a tool fails, a server does not
+# start or dies, or any reply failed validation.
+set -uo pipefail
+
+BUILD=./build
+QUICK=0
+REPEAT=1
+ENDPOINT_OPTIONS=""
+ONLY="uvmodbus,libmodbus,pymodbus"
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --repeat) REPEAT="${2:?--repeat needs a count}"; shift ;;
+    --endpoint-options) ENDPOINT_OPTIONS="${2?--endpoint-options needs a value}"; shift ;;
+    --only) ONLY="${2:?--only needs a list}"; shift ;;
+    --out) OUT="${2:?--out needs a file}"; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    *) BUILD="$1" ;;
+  esac
+  shift
+done
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="$(cd "$BUILD" 2>/dev/null && pwd)" || { echo "run.sh: no build directory $BUILD" >&2; exit 2; }
+PY=/usr/bin/python3  # Debian's python: pymodbus 3.0 comes from python3-pymodbus
+LOADGEN="$BUILD/uvmodbus-loadgen"
+UVSERVER="$BUILD/uvmodbus-server"
+LMSERVER="$BUILD/libmodbus-server"
+PMSERVER="$HERE/pymodbus_server.py"
+
+case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a count >= 1" >&2; exit 2 ;; esac
+
+wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants libmodbus && echo "$LMSERVER"); do
+  [ -x "$tool" ] || { echo "run.sh: missing $tool (build with -DUVMODBUS_BENCH=ON)" >&2; exit 2; }
+done
+[ -x "$PY" ] || { echo "run.sh: $PY is missing" >&2; exit 2; }
+
+if [ "$QUICK" = 1 ]; then
+  WARMUP=0.5; DURATION=1.5
+else
+  WARMUP=1; DURATION=5
+fi
+IDLE_CONNECTIONS=10000
+BURST_CONNECTIONS=1000
+
+# Descriptors: 10 000 idle connections need as many in the server and in the load generator.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT=$(ulimit -n)
+if [ "$FD_LIMIT" != unlimited ] && [ "$FD_LIMIT" -lt $((IDLE_CONNECTIONS + 200)) ]; then
+  IDLE_CONNECTIONS=$((FD_LIMIT - 200))
+  echo "run.sh: open-file limit $FD_LIMIT: scenario c uses $IDLE_CONNECTIONS connections" >&2
+fi
+
+# Pinning: servers on CPU 0, load on CPU 1 (when the machine has two CPUs to give).
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  PIN_SERVER=(taskset -c 0); PIN_LOAD=(taskset -c 1)
+else
+  PIN_SERVER=(); PIN_LOAD=()
+  echo "run.sh: fewer than 2 CPUs or no taskset: running unpinned" >&2
+fi
+
+# Busy CPUs (other tenants, builds) make every figure noisy: measure it for one second and say so.
+busy_percent() {
+  local a b
+  read -r -a a < /proc/stat
+  sleep 1
+  read -r -a b < /proc/stat
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  local idle=$(( (b[4] - a[4]) + (b[5] - a[5]) ))
+  [ "$total" -gt 0 ] && echo $(( 100 * (total - idle) / total )) || echo 0
+}
+BUSY=$(busy_percent)
+if [ "$BUSY" -ge 20 ]; then
+  echo "run.sh: WARNING: the CPUs were ${BUSY}% busy before the run: expect noisy figures" >&2
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/uvmodbus-bench.XXXXXX")"
+RESULTS="$WORK/results.jsonl"
+: > "$RESULTS"
+STARTED=()  # every PID this script started
+FAILURES=0
+SERVER_PID=""
+SERVER_PORT=""
+
+cleanup() {
+  for pid in "${STARTED[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "run.sh: FAILED: $*" >&2
+  FAILURES=$((FAILURES + 1))
+}
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server KIND [MAX_CONNECTIONS]: starts it pinned, waits (at most 10 s) for its readiness
+# line, and sets SERVER_PID / SERVER_PORT. Returns 1 if it does not come up.
+start_server() {
+  local kind=$1 maxconn=${2:-4096} log="$WORK/$1.log"
+  SERVER_PORT=$(free_port)
+  case "$kind" in
+    uvmodbus)
+      cat > "$WORK/uvmodbus.json" <<JSON
+{"servers": [{"endpoint": "tcp:$SERVER_PORT:interface=127.0.0.1$ENDPOINT_OPTIONS", "max_connections": $maxconn}],
+ "single": false,
+ "units": {"1": {"holding_registers": {"start": 0, "count": 10000, "fill": 0},
+                 "input_registers": {"start": 0, "count": 10000},
+                 "coils": {"start": 0, "count": 10000},
+                 "discrete_inputs": {"start": 0, "count": 10000}}}}
+JSON
+      "${PIN_SERVER[@]}" "$UVSERVER" --config "$WORK/uvmodbus.json" > "$log" 2>&1 &
+      ;;
+    libmodbus) "${PIN_SERVER[@]}" "$LMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
+    pymodbus) "${PIN_SERVER[@]}" "$PY" "$PMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
+  esac
+  SERVER_PID=$!
+  STARTED+=("$SERVER_PID")
+  local i
+  for i in $(seq 1 100); do  # 100 x 0.1 s = 10 s at most
+    if grep -q "listening" "$log" 2>/dev/null; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    fail "$kind server did not report listening within 10 s:"
+    kill "$SERVER_PID" 2>/dev/null
+  else
+    fail "$kind server exited before it reported listening:"
+  fi
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+  sed 's/^/    /' "$log" >&2
+  return 1
+}
+
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    wait "$SERVER_PID" 2>/dev/null
+    fail "server (pid $SERVER_PID) died during the run"
+  else
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+  fi
+  SERVER_PID=""
+}
+
+# load SCENARIO SERVER ARGS...: one loadgen run against the current server, its JSON line kept.
+load() {
+  local scenario=$1 server=$2
+  shift 2
+  local line rc
+  line=$("${PIN_LOAD[@]}" "$LOADGEN" --port "$SERVER_PORT" --server-pid "$SERVER_PID" --json \
+           --label "$scenario/$server" "$@" 2> "$WORK/loadgen.err")
+  rc=$?
+  if [ -z "$line" ] || [ "${line:0:1}" != "{" ]; then
+    fail "loadgen for $scenario/$server exited $rc without a result:"
+    sed 's/^/    /' "$WORK/loadgen.err" >&2
+    return
+  fi
+  echo "$line" >> "$RESULTS"
+  [ $rc -eq 0 ] || fail "$scenario/$server: $line"
+  echo "  $scenario/$server done" >&2
+}
+
+# scenario SCENARIO SERVER [MAX_CONNECTIONS] -- LOADGEN ARGS: a fresh server for each measurement
+# (so its peak RSS belongs to that measurement).
+scenario() {
+  local scenario=$1 server=$2 maxconn=4096
+  shift 2
+  if [ "$1" != "--" ]; then maxconn=$1; shift; fi
+  shift  # --
+  wants "$server" || return 0
+  start_server "$server" "$maxconn" || return 0
+  load "$scenario" "$server" "$@"
+  stop_server
+}
+
+# repeated SCENARIO SERVER -- ARGS: scenario() REPEAT times (throughput measurements only).
+repeated() {
+  local i
+  for i in $(seq 1 "$REPEAT"); do scenario "$@"; done
+}
+
+echo "uvmodbus benchmark: warmup ${WARMUP}s, ${DURATION}s per measurement x $REPEAT, servers: $ONLY" >&2
+CLOSED=(--warmup "$WARMUP" --duration "$DURATION" --mix 3:10)
+
+# a. FC3 read of 10 registers, closed loop, 100 connections, depth 1.
+for server in uvmodbus libmodbus pymodbus; do
+  repeated a "$server" -- "${CLOSED[@]}" --connections 100 --depth 1
+done
+# b. one connection, 16 requests in flight.
+for server in uvmodbus libmodbus; do
+  repeated b "$server" -- "${CLOSED[@]}" --connections 1 --depth 16
+done
+# c. idle connections: RSS before vs after.
+scenario c uvmodbus $((IDLE_CONNECTIONS + 100)) -- --idle --connections "$IDLE_CONNECTIONS" \
+  --connect-rate 5000 --connect-timeout 20 --settle-timeout 30
+# d. a burst of connections opened at once: first reply within 1 s?
+scenario d uvmodbus -- --first-reply-deadline 1 --connections "$BURST_CONNECTIONS" --connect-timeout 15
+# e. one slow client (a byte every 50 ms) beside 99 normal connections.
+repeated e uvmodbus -- "${CLOSED[@]}" --connections 99 --depth 1 --slow-clients 1 --slow-interval 0.05
+
+[ -n "$OUT" ] && cp "$RESULTS" "$OUT"
+MACHINE="$(nproc) CPUs, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), ${BUSY}% busy before the run"
+[ -n "$ENDPOINT_OPTIONS" ] && MACHINE="$MACHINE, uvmodbus endpoint options '$ENDPOINT_OPTIONS'"
+"$PY" "$HERE/report.py" "$RESULTS" --machine "$MACHINE" --quick "$QUICK" || fail "report.py"
+
+if [ "$FAILURES" -ne 0 ]; then
+  echo "run.sh: $FAILURES failure(s)" >&2
+  exit 1
+fi
+exit 0

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libuv1-dev libserialport-dev libmbedtls-dev
   doctest-dev nlohmann-json3-dev libcli11-dev libhttp-parser-dev
-  libmodbus-dev python3 python3-pymodbus python3-serial mbpoll socat openssl
+  libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl
 )
 
 missing=()

@@ -18,5 +18,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/uvmodbusConfigVersi
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/uvmodbusConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/uvmodbusConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/uvmodbus)
+# The .pc file finds its prefix relative to itself, so an installed tree can be moved.
+file(RELATIVE_PATH UVMODBUS_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 configure_file(cmake/uvmodbus.pc.in ${CMAKE_CURRENT_BINARY_DIR}/uvmodbus.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/uvmodbus.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

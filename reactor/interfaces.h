@@ -31,7 +31,8 @@ class ITransport : public IProducer {
   /// As write for each piece, sent together (scatter/gather).
   virtual void writeSequence(std::span<const ByteView> pieces) = 0;
   /// Close after all pending data is written. connectionLost(ConnectionDone) follows, never from
-  /// inside this call. With a registered producer, the close waits for unregisterProducer().
+  /// inside this call. With a registered pull producer, or a paused push producer, the close waits
+  /// for unregisterProducer() (what Twisted's doWrite does).
   /// Idempotent.
   virtual void loseConnection() = 0;
   /// Close now, dropping pending data. connectionLost(ConnectionAborted) follows, never from inside

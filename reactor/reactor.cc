@@ -69,20 +69,34 @@ ReactorImpl::ReactorImpl(Reactor& owner)
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
   uv_async_init(&loop_, &async_, onUvAsync);
   async_.data = this;
 }
 
-ReactorImpl::~ReactorImpl() {
+ReactorImpl::~ReactorImpl() { close(); }
+
+void ReactorImpl::close() {
+  if (closed_) return;
+  closed_ = true;
+  destroying_ = true;
+  running_ = false;
   // Close what is still open: connections first (their connectionLost runs), then ports, then ours.
   std::vector<ManagedConnection*> conns(connections_.begin(), connections_.end());
-  for (auto* c : conns) c->abortNow();
+  for (auto* c : conns) {
+    if (connections_.count(c)) c->abortNow();
+  }
   std::vector<ManagedPort*> ports(ports_.begin(), ports_.end());
-  for (auto* p : ports) p->stopListening();
+  for (auto* p : ports) {
+    if (ports_.count(p)) p->stopListening();
+  }
   auto closeOwn = [](uv_handle_t* h) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   };
   closeOwn(reinterpret_cast<uv_handle_t*>(&timer_));
+  closeOwn(reinterpret_cast<uv_handle_t*>(&idle_));
   closeOwn(reinterpret_cast<uv_handle_t*>(&async_));
   if (signalsInstalled_) {
     closeOwn(reinterpret_cast<uv_handle_t*>(&sigint_));
@@ -111,7 +125,8 @@ void ReactorImpl::removeConnection(ManagedConnection* c) {
 
 double ReactorImpl::seconds() const { return static_cast<double>(uv_hrtime()) / 1e9; }
 
-void ReactorImpl::armTimer() {
+void ReactorImpl::armTimer(bool afterPass) {
+  if (inTimerPass_ || closed_) return;  // onUvTimer re-arms once the pass is over
   auto next = timers_.nextDeadline();
   if (!next) {
     uv_timer_stop(&timer_);
@@ -121,12 +136,28 @@ void ReactorImpl::armTimer() {
   double wait = *next - seconds();
   // libuv timers have millisecond resolution: round up so a call never runs before its deadline.
   std::uint64_t ms = wait <= 0 ? 0 : static_cast<std::uint64_t>(std::ceil(wait * 1000.0));
+  if (ms == 0 && afterPass) {
+    // libuv 1.44 runs a timer re-armed for "now" from its own callback again in the same timer
+    // phase, so a callLater(0) chain would never let the loop poll for I/O. Arm it from the idle
+    // phase instead: the poll that follows does not block, and the call runs on the next pass.
+    uv_timer_stop(&timer_);
+    uv_idle_start(&idle_, onUvIdle);
+    return;
+  }
   uv_timer_start(&timer_, onUvTimer, ms, 0);
 }
 
 void ReactorImpl::onUvTimer(uv_timer_t* handle) {
   auto* self = static_cast<ReactorImpl*>(handle->data);
-  self->timers_.runDue();
+  self->inTimerPass_ = true;
+  self->timers_.runDue();  // never throws: a timed call's exception is logged inside
+  self->inTimerPass_ = false;
+  self->armTimer(/*afterPass=*/true);
+}
+
+void ReactorImpl::onUvIdle(uv_idle_t* handle) {
+  auto* self = static_cast<ReactorImpl*>(handle->data);
+  uv_idle_stop(handle);
   self->armTimer();
 }
 
@@ -207,6 +238,9 @@ void ReactorImpl::beginShutdown() {
         if (connections_.count(c)) c->abortNow();
       }
     }
+    // Finish even if new connections appeared meanwhile (a client reconnecting from its callbacks):
+    // stop() is bounded by the grace period. Their close callbacks run before this next pass.
+    owner_.callLater(0.0, [this] { finishShutdown(); });
   });
 }
 
@@ -223,7 +257,7 @@ void ReactorImpl::finishShutdown() {
 
 Reactor::Reactor() : impl_(std::make_unique<detail::ReactorImpl>(*this)) {}
 
-Reactor::~Reactor() = default;
+Reactor::~Reactor() { impl_->close(); }
 
 void Reactor::run(bool installSignalHandlers) {
   auto& s = *impl_;
@@ -243,7 +277,9 @@ void Reactor::run(bool installSignalHandlers) {
   if (s.running_) {
     // The uv_async_t is referenced, so the loop runs until stop() even with nothing to do (as
     // Twisted's reactor does).
+    s.inLoop_ = true;
     uv_run(s.loop(), UV_RUN_DEFAULT);
+    s.inLoop_ = false;
   }
   s.running_ = false;
   s.stopping_ = false;
@@ -258,7 +294,9 @@ void Reactor::stop() {
 void Reactor::crash() {
   auto& s = *impl_;
   s.running_ = false;
-  uv_stop(s.loop());
+  // uv_stop outside uv_run would linger and make the next uv_run (the one that closes the loop in
+  // ~Reactor) return at once; run() checks running_ before entering the loop anyway.
+  if (s.inLoop_) uv_stop(s.loop());
 }
 
 bool Reactor::running() const { return impl_->running_; }

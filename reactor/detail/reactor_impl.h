@@ -37,6 +37,7 @@ class ManagedPort {
 class ReactorImpl {
  public:
   explicit ReactorImpl(Reactor& owner);
+  /// Calls close() if the owner did not.
   ~ReactorImpl();
   ReactorImpl(const ReactorImpl&) = delete;
   ReactorImpl& operator=(const ReactorImpl&) = delete;
@@ -56,9 +57,16 @@ class ReactorImpl {
   std::size_t connectionCount() const { return connections_.size(); }
 
   // --- used by Reactor --------------------------------------------------------------------------
+  /// Aborts every connection (their connectionLost runs), stops every port, closes our own handles
+  /// and the loop. Called by ~Reactor, while the Reactor is still whole; idempotent.
+  void close();
+  /// True from close() on: nothing new may start on this loop (a connector refuses to connect).
+  bool destroying() const { return destroying_; }
   double seconds() const;
   TimerQueue& timers() { return timers_; }
-  void armTimer();
+  /// (Re)arms the one uv timer for the earliest deadline. `afterPass`: called at the end of a
+  /// timer pass (see onUvTimer).
+  void armTimer(bool afterPass = false);
   void queueFromThread(std::function<void()> f);
   void installSignalHandlers();
   void beginShutdown();      // graceful stop()
@@ -77,17 +85,23 @@ class ReactorImpl {
   bool running_ = false;
   bool stopping_ = false;
   bool ranOnce_ = false;
+  bool inLoop_ = false;  // inside uv_run, so uv_stop takes effect now (not on the next uv_run)
   double gracePeriod_ = 5.0;
   DelayedCall graceTimer_;
 
  private:
   static void onUvTimer(uv_timer_t* handle);
+  static void onUvIdle(uv_idle_t* handle);
   static void onUvAsync(uv_async_t* handle);
   static void onUvSignal(uv_signal_t* handle, int signum);
 
   Reactor& owner_;
   uv_loop_t loop_{};
   uv_timer_t timer_{};
+  uv_idle_t idle_{};  // arms a due-now timer after the poll: see armTimer
+  bool inTimerPass_ = false;
+  bool destroying_ = false;
+  bool closed_ = false;
   uv_async_t async_{};
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};

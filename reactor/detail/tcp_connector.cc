@@ -1,4 +1,9 @@
 // Port of twisted.internet.tcp.Connector: connectTCP with a timeout, reported to a ClientFactory.
+// Each attempt owns its libuv requests (a stale one, from an attempt abandoned by stopConnecting or
+// the timeout, is recognised by its attempt number and ignored), so connect() may be called again
+// from clientConnectionFailed/Lost at once. Failures are reported on a later pass, never from
+// inside connect(), so a factory that reconnects on failure cannot recurse.
+// Tests: tests/reactor/tcp_connector_test.cc
 #include <uv.h>
 
 #include <cstring>
@@ -24,35 +29,40 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
 
   void connect() override {
     if (state_ != State::Disconnected) throw std::logic_error("connect: already connecting or connected");
+    if (reactor_.destroying()) {
+      log::debug("connect to ", destination_.toString(), " ignored: the reactor is being destroyed");
+      return;
+    }
     state_ = State::Connecting;
-    self_ = shared_from_this();  // until the attempt ends
+    const std::uint64_t attempt = ++attempt_;
     if (!factoryStarted_) {
       factoryStarted_ = true;
       factory_->doStart();
     }
     factory_->startedConnecting(*this);
-    if (state_ != State::Connecting) return;  // stopConnecting from startedConnecting
+    if (!current(attempt)) return;  // stopConnecting from startedConnecting
     if (timeout_ > 0) {
       std::weak_ptr<TcpConnector> weak = shared_from_this();
-      timeoutCall_ = reactor_.owner().callLater(timeout_, [weak] {
-        if (auto c = weak.lock()) c->abandon(Failure(FailureType::TimeoutError, UV_ETIMEDOUT, "connect timed out"));
+      timeoutCall_ = reactor_.owner().callLater(timeout_, [weak, attempt] {
+        auto c = weak.lock();
+        if (c && c->current(attempt)) c->abandon(Failure(FailureType::TimeoutError, UV_ETIMEDOUT, "connect timed out"));
       });
     }
     sockaddr_storage addr{};
     if (parseIp(host_, port_, addr) == 0) {
-      connectTo(reinterpret_cast<sockaddr*>(&addr));
+      connectTo(reinterpret_cast<sockaddr*>(&addr), attempt);
       return;
     }
-    resolving_ = true;
-    resolveReq_.data = this;
+    auto* req = new ResolveRequest{{}, shared_from_this(), attempt};
+    req->req.data = req;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    int rc = uv_getaddrinfo(reactor_.loop(), &resolveReq_, onUvResolved, host_.c_str(),
-                            std::to_string(port_).c_str(), &hints);
+    int rc = uv_getaddrinfo(reactor_.loop(), &req->req, onUvResolved, host_.c_str(), std::to_string(port_).c_str(),
+                            &hints);
     if (rc != 0) {
-      resolving_ = false;
-      fail(Failure(FailureType::DNSLookupError, rc, "cannot resolve " + host_));
+      delete req;
+      failSoon(Failure(FailureType::DNSLookupError, rc, "cannot resolve " + host_), attempt);
     }
   }
 
@@ -74,51 +84,66 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
  private:
   enum class State { Disconnected, Connecting, Connected };
 
-  static void onUvResolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
-    auto* self = static_cast<TcpConnector*>(req->data);
-    self->resolving_ = false;
-    if (self->state_ != State::Connecting) {
+  // One per libuv request: keeps the connector alive until libuv is done with the request.
+  struct ResolveRequest {
+    uv_getaddrinfo_t req;
+    std::shared_ptr<TcpConnector> connector;
+    std::uint64_t attempt;
+  };
+  struct ConnectRequest {
+    uv_connect_t req;
+    std::shared_ptr<TcpConnector> connector;
+    std::uint64_t attempt;
+  };
+
+  bool current(std::uint64_t attempt) const { return state_ == State::Connecting && attempt == attempt_; }
+
+  static void onUvResolved(uv_getaddrinfo_t* raw, int status, addrinfo* res) {
+    std::unique_ptr<ResolveRequest> req(static_cast<ResolveRequest*>(raw->data));
+    TcpConnector& self = *req->connector;
+    if (!self.current(req->attempt)) {  // abandoned meanwhile
       uv_freeaddrinfo(res);
-      self->releaseIfIdle();
       return;
     }
     if (status != 0 || !res) {
       uv_freeaddrinfo(res);
-      self->fail(Failure(FailureType::DNSLookupError, status, "cannot resolve " + self->host_));
+      self.fail(Failure(FailureType::DNSLookupError, status, "cannot resolve " + self.host_));
       return;
     }
-    self->connectTo(res->ai_addr);
+    if (self.reactor_.destroying()) {
+      uv_freeaddrinfo(res);
+      self.fail(Failure(FailureType::UserError, UV_ECANCELED, "the reactor is being destroyed"));
+      return;
+    }
+    self.connectTo(res->ai_addr, req->attempt);
     uv_freeaddrinfo(res);
   }
 
-  void connectTo(const sockaddr* addr) {
+  void connectTo(const sockaddr* addr, std::uint64_t attempt) {
     transport_ = TcpTransport::create(reactor_);
-    connectReq_.data = this;
-    int rc = uv_tcp_connect(&connectReq_, transport_->handle(), addr, onUvConnect);
+    auto* req = new ConnectRequest{{}, shared_from_this(), attempt};
+    req->req.data = req;
+    int rc = uv_tcp_connect(&req->req, transport_->handle(), addr, onUvConnect);
     if (rc != 0) {
+      delete req;
       transport_->closeWithoutProtocol();
       transport_.reset();
-      fail(Failure(rc == UV_ECONNREFUSED ? FailureType::ConnectionRefused : FailureType::Other, rc));
-      return;
+      failSoon(Failure(rc == UV_ECONNREFUSED ? FailureType::ConnectionRefused : FailureType::Other, rc), attempt);
     }
-    connecting_ = true;
   }
 
-  static void onUvConnect(uv_connect_t* req, int status) {
-    auto* self = static_cast<TcpConnector*>(req->data);
-    self->connecting_ = false;
-    auto guard = self->shared_from_this();
-    if (self->state_ != State::Connecting) {  // abandoned: the transport is closing already
-      self->releaseIfIdle();
-      return;
-    }
+  static void onUvConnect(uv_connect_t* raw, int status) {
+    std::unique_ptr<ConnectRequest> req(static_cast<ConnectRequest*>(raw->data));
+    TcpConnector& self = *req->connector;
+    // Abandoned (stopConnecting, timeout): abandon() closed that transport already.
+    if (!self.current(req->attempt)) return;
     if (status != 0) {
-      self->transport_->closeWithoutProtocol();
-      self->transport_.reset();
-      self->fail(Failure(status == UV_ECONNREFUSED ? FailureType::ConnectionRefused : FailureType::Other, status));
+      self.transport_->closeWithoutProtocol();
+      self.transport_.reset();
+      self.fail(Failure(status == UV_ECONNREFUSED ? FailureType::ConnectionRefused : FailureType::Other, status));
       return;
     }
-    self->connected();
+    self.connected();
   }
 
   void connected() {
@@ -132,6 +157,8 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
     std::shared_ptr<Protocol> protocol;
     try {
       protocol = factory_->buildProtocol(peer);
+    } catch (const std::exception& e) {
+      log::error("buildProtocol for ", peer.toString(), " threw: ", e.what());
     } catch (...) {
       log::error("buildProtocol for ", peer.toString(), " threw");
     }
@@ -142,18 +169,21 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
       return;
     }
     state_ = State::Connected;
+    // From here the transport's close callback keeps us alive.
     auto self = shared_from_this();
-    self_.reset();  // from here the transport's close callback keeps us alive
     transport_->start(std::move(protocol), [self](const Failure& reason) { self->lost(reason); });
   }
 
   void lost(const Failure& reason) {
     state_ = State::Disconnected;
     transport_.reset();
-    factory_->clientConnectionLost(*this, reason);
+    auto guard = shared_from_this();
+    detail::callSafely("clientConnectionLost", [&] { factory_->clientConnectionLost(*this, reason); });
+    stopFactoryIfIdle();
   }
 
-  // Give up on an attempt in progress (timeout or stopConnecting).
+  // Give up on an attempt in progress (timeout or stopConnecting). A request libuv still holds
+  // reports back later with a stale attempt number and is ignored.
   void abandon(const Failure& reason) {
     if (state_ != State::Connecting) return;
     if (transport_) {
@@ -163,17 +193,30 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
     fail(reason);
   }
 
+  // Report a failure found inside connect() on the next pass (Twisted does the same), unless the
+  // attempt was abandoned meanwhile.
+  void failSoon(const Failure& reason, std::uint64_t attempt) {
+    // Keep the connector alive until then, as a pending libuv request would.
+    auto keep = shared_from_this();
+    reactor_.owner().callLater(0.0, [keep, reason, attempt] {
+      if (keep->current(attempt)) keep->fail(reason);
+    });
+  }
+
   void fail(const Failure& reason) {
     if (timeoutCall_.active()) timeoutCall_.cancel();
     state_ = State::Disconnected;
+    ++attempt_;  // whatever libuv still holds for this attempt is stale now
     auto guard = shared_from_this();
     detail::callSafely("clientConnectionFailed", [&] { factory_->clientConnectionFailed(*this, reason); });
-    releaseIfIdle();
+    stopFactoryIfIdle();
   }
 
-  void releaseIfIdle() {
-    // Keep ourselves alive while libuv still holds a request pointing at us.
-    if (state_ == State::Disconnected && !resolving_ && !connecting_) self_.reset();
+  // Twisted's Connector: the factory is stopped once an attempt ends without a reconnect.
+  void stopFactoryIfIdle() {
+    if (state_ != State::Disconnected || !factoryStarted_) return;
+    factoryStarted_ = false;
+    detail::callSafely("stopFactory", [&] { factory_->doStop(); });
   }
 
   ReactorImpl& reactor_;
@@ -183,14 +226,10 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
   double timeout_;
   Address destination_;
   State state_ = State::Disconnected;
+  std::uint64_t attempt_ = 0;
   bool factoryStarted_ = false;
-  bool resolving_ = false;
-  bool connecting_ = false;
-  std::shared_ptr<TcpConnector> self_;
   std::shared_ptr<TcpTransport> transport_;
   DelayedCall timeoutCall_;
-  uv_getaddrinfo_t resolveReq_{};
-  uv_connect_t connectReq_{};
 };
 
 }  // namespace

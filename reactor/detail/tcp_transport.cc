@@ -55,6 +55,12 @@ void TcpTransport::userError(std::exception_ptr error, const char* where) {
   Failure f = Failure::fromException(error);
   log::error("exception in ", where, " (", protocol_ ? protocol_->logPrefix() : "Protocol", ", peer ",
              peer_.toString(), "): ", f.getErrorMessage(), "; closing the connection");
+  if (closing_) {
+    // Already closing (the hook called abortConnection, then threw): the exception still becomes
+    // the reason connectionLost sees, so the bug is not masked (Twisted's test_dataReceivedThrows).
+    if (!lostDelivered_) reason_ = f;
+    return;
+  }
   closeWithReason(f);
 }
 
@@ -113,10 +119,12 @@ void TcpTransport::resumeProducing() {
 // --- writing ------------------------------------------------------------------------------------
 
 void TcpTransport::write(ByteView data) {
-  if (!connected_ || closing_ || data.empty()) return;
+  // Accepted while disconnecting, until the shutdown itself has begun (then nothing can be sent).
+  if (!connected_ || closing_ || shutdownStarted_ || data.empty()) return;
   std::size_t offset = 0;
   if (!writing_ && pending_.empty() && !(producer_ && !streaming_)) {
-    // Fast path (not with a pull producer, which is driven by write completions): straight to the kernel, no copy, no allocation.
+    // Fast path (not with a pull producer, which is driven by write completions): straight to the
+    // kernel, no copy, no allocation.
     uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data())),
                              static_cast<unsigned>(data.size()));
     int n = uv_try_write(stream(), &b, 1);
@@ -133,7 +141,7 @@ void TcpTransport::write(ByteView data) {
 }
 
 void TcpTransport::writeSequence(std::span<const ByteView> pieces) {
-  if (!connected_ || closing_) return;
+  if (!connected_ || closing_ || shutdownStarted_) return;
   if (!writing_ && pending_.empty() && pieces.size() <= 16 && !(producer_ && !streaming_)) {
     // Fast path: one gathered try-write, queueing only what the kernel did not take.
     uv_buf_t bufs[16];
@@ -230,7 +238,7 @@ void TcpTransport::checkHighWater() {
 
 void TcpTransport::registerProducer(std::shared_ptr<IProducer> producer, bool streaming) {
   if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
-  if (!connected_ || closing_) {
+  if (!connected_ || closing_ || shutdownStarted_) {
     producer->stopProducing();
     return;
   }
@@ -267,10 +275,30 @@ void TcpTransport::shutdownGracefully() {
   loseConnection();
 }
 
+bool TcpTransport::readyToShutdown() const {
+  if (closing_ || shutdownStarted_) return false;
+  if (writing_ || !pending_.empty()) return false;  // onUvWrite comes back here when drained
+  // As Twisted's doWrite really does: the close waits for a pull producer, or for a push producer
+  // that is paused (the drain resumes it first), until it is unregistered.
+  if (producer_ && (!streaming_ || producerPaused_)) return false;
+  return true;
+}
+
 void TcpTransport::maybeFinishDisconnect() {
-  if (closing_ || shutdownStarted_) return;
-  if (writing_ || !pending_.empty()) return;  // onUvWrite comes back here when drained
-  if (producer_) return;                      // the close waits for unregisterProducer()
+  if (shutdownScheduled_ || !readyToShutdown()) return;
+  // Not from inside the caller (often the protocol, in loseConnection): as in Twisted, where the
+  // close happens on a later doWrite, a write made right after loseConnection is still sent.
+  shutdownScheduled_ = true;
+  std::weak_ptr<TcpTransport> weak = weak_from_this();
+  reactor_.owner().callLater(0.0, [weak] {
+    if (auto self = weak.lock()) self->startShutdown();
+  });
+}
+
+void TcpTransport::startShutdown() {
+  shutdownScheduled_ = false;
+  // A write made meanwhile is in flight: its completion calls maybeFinishDisconnect again.
+  if (!readyToShutdown()) return;
   shutdownStarted_ = true;
   shutdownReq_.data = this;
   if (uv_shutdown(&shutdownReq_, stream(), onUvShutdown) != 0) closeWithReason(Failure::connectionDone());
@@ -313,6 +341,7 @@ void TcpTransport::onUvClose(uv_handle_t* handle) {
   }
   // Twisted's Connection.connectionLost: drop our reference to the protocol before calling it.
   std::shared_ptr<Protocol> protocol = std::move(raw->protocol_);
+  raw->lostDelivered_ = true;
   if (protocol && raw->started_) {
     protocol->markDisconnected();
     callSafely("connectionLost", [&] { protocol->connectionLost(raw->reason_); });

@@ -1,6 +1,6 @@
 // Port of twisted.internet.tcp.Connection on a libuv stream: buffered writes with try-write first,
 // producers, loseConnection/abortConnection, and one idempotent close path.
-// Tests: tests/reactor/tcp_test.cc
+// Tests: tests/reactor/tcp_transport_test.cc
 #pragma once
 
 #include <uv.h>
@@ -71,7 +71,11 @@ class TcpTransport final : public ITCPTransport,
   void stopReading();
   void flushPending();
   void afterDrain();
+  /// Nothing left to send and no producer holding the close back.
+  bool readyToShutdown() const;
+  /// When readyToShutdown(), schedules startShutdown() for a later pass.
   void maybeFinishDisconnect();
+  void startShutdown();
   void checkHighWater();
   void userError(std::exception_ptr error, const char* where);
 
@@ -97,7 +101,9 @@ class TcpTransport final : public ITCPTransport,
   bool reading_ = false;
   bool readPaused_ = false;
   bool writing_ = false;
+  bool shutdownScheduled_ = false;
   bool shutdownStarted_ = false;
+  bool lostDelivered_ = false;
   bool streaming_ = false;
   bool producerPaused_ = false;
   bool noDelay_ = false;

@@ -265,6 +265,8 @@ void Reactor::run(bool installSignalHandlers) {
   if (s.ranOnce_) throw ReactorNotRestartable();
   s.ranOnce_ = true;
   s.running_ = true;
+  // A peer that resets while we write must become ConnectionLost(EPIPE), not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
   if (installSignalHandlers) s.installSignalHandlers();
   s.fireTriggers(Phase::Before, SystemEvent::Startup);
   s.fireTriggers(Phase::During, SystemEvent::Startup);

@@ -49,7 +49,7 @@ class Reactor final : public IReactorTime {
   Reactor& operator=(const Reactor&) = delete;
 
   /// Fires the startup triggers, then runs until stop(). With installSignalHandlers, SIGINT and
-  /// SIGTERM call stop(). Throws ReactorAlreadyRunning / ReactorNotRestartable.
+  /// SIGTERM call stop(). SIGPIPE is ignored (a write to a reset peer is a ConnectionLost). Throws ReactorAlreadyRunning / ReactorNotRestartable.
   void run(bool installSignalHandlers = true);
   /// Graceful: "before shutdown" triggers, then every listening port stops and every connection
   /// gets loseConnection(); when they have all closed (or the shutdown grace period has passed and

@@ -3,15 +3,18 @@
 # once with find_package(uvmodbus) and once with pkg-config, and runs both programs.
 set -euo pipefail
 build=$1
+flags=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-cmake -S "$here/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake -S "$here/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" >/dev/null
 cmake --build "$work/consumer" >/dev/null
 "$work/consumer/consumer"
 pcdir=$(dirname "$(find "$work/prefix" -name uvmodbus.pc | head -1)")
 export PKG_CONFIG_PATH="$pcdir"
 # shellcheck disable=SC2046
-c++ -std=c++20 "$here/consumer/main.cc" -o "$work/consumer-pc" $(pkg-config --cflags --libs --static uvmodbus)
+# shellcheck disable=SC2086
+c++ -std=c++20 $flags "$here/consumer/main.cc" -o "$work/consumer-pc" $(pkg-config --cflags --libs --static uvmodbus)
 "$work/consumer-pc"

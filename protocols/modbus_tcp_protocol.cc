@@ -9,7 +9,10 @@
 namespace modbus {
 
 ModbusTcpProtocol::ModbusTcpProtocol(std::unique_ptr<Framer> framer)
-    : framer_(std::move(framer)), input_(512), output_(1024) {}
+    // Both buffers start empty and grow on first use: an idle connection holds no buffer space, an
+    // answered one holds one ADU's worth of output (260 bytes) and keeps it, so the steady state
+    // still allocates nothing. Input is buffered only for frames split across reads.
+    : framer_(std::move(framer)), input_(0), output_(0) {}
 
 ModbusTcpProtocol::~ModbusTcpProtocol() = default;
 

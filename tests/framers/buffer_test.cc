@@ -33,6 +33,24 @@ TEST_CASE("a new buffer is empty with the cheap prepend room in front") {
   CHECK(defaults.writableBytes() == Buffer::kInitialSize);
 }
 
+TEST_CASE("a buffer made with no initial size grows to its first frame and then keeps its storage") {
+  // ModbusTcpProtocol's buffers: an idle connection holds only the front room, an answered one an ADU.
+  Buffer b(0);
+  CHECK(b.capacity() == Buffer::kCheapPrepend);
+  b.ensureWritable(260);
+  CHECK(b.writableBytes() >= 260);
+  const std::size_t grown = b.capacity();
+  CHECK(grown <= 2 * (260 + Buffer::kCheapPrepend));
+  const std::uint8_t* base = storageBase(b);
+  for (int i = 0; i < 100; ++i) {
+    b.hasWritten(260);
+    b.retrieveAll();
+    b.ensureWritable(260);
+  }
+  CHECK(b.capacity() == grown);
+  CHECK(storageBase(b) == base);
+}
+
 TEST_CASE("append makes bytes readable in order and retrieve drops them from the front") {
   Buffer b(16);
   const auto data = iota(10, 1);

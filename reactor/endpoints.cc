@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "reactor/reactor.h"
+#include "reactor/tls.h"
 
 namespace reactor {
 
@@ -165,6 +166,7 @@ std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::s
   EndpointDescription desc = parseEndpoint(description);
   if (desc.type == "tcp") return parseTCP(reactor, desc, "");
   if (desc.type == "tcp6") return parseTCP(reactor, desc, "::");
+  if (desc.type == "tls") return tlsServerEndpoint(reactor, desc);
   throw EndpointError("unknown endpoint type '" + desc.type + "'");
 }
 

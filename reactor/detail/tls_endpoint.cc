@@ -1,0 +1,104 @@
+// The "tls" endpoint string (Twisted's "ssl:" server endpoint, with Modbus/TCP Security defaults):
+// "tls:802:cert=server.pem:key=server.key:ca=ca.pem[:require_client_cert=false][:min_version=1.2]
+// [:ciphersuites=A,B][:handshake_timeout=10][:max_handshakes=64][:interface=IP][:backlog=N]".
+#include <charconv>
+#include <limits>
+#include <set>
+
+#include "reactor/reactor.h"
+#include "reactor/tls.h"
+
+namespace reactor {
+namespace {
+
+bool parseBool(const std::string& key, const std::string& value) {
+  if (value == "true" || value == "yes" || value == "1" || value == "on") return true;
+  if (value == "false" || value == "no" || value == "0" || value == "off") return false;
+  throw EndpointError("endpoint field '" + key + "' must be true or false, got '" + value + "'");
+}
+
+double parseSeconds(const std::string& key, const std::string& value) {
+  double out = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || out < 0) {
+    throw EndpointError("endpoint field '" + key + "' must be a number of seconds >= 0, got '" + value + "'");
+  }
+  return out;
+}
+
+/// The first of `names` present in the description ("" when none is).
+std::string either(const EndpointDescription& d, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (d.has(n)) return d.get(n);
+  }
+  return {};
+}
+
+class TLSServerEndpoint final : public IStreamServerEndpoint {
+ public:
+  TLSServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog, std::string interface,
+                    std::shared_ptr<TlsContext> context)
+      : reactor_(reactor), port_(port), backlog_(backlog), interface_(std::move(interface)),
+        context_(std::move(context)) {}
+
+  std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) override {
+    return listenTLS(reactor_, port_, std::move(factory), context_, backlog_, interface_);
+  }
+
+ private:
+  Reactor& reactor_;
+  std::uint16_t port_;
+  int backlog_;
+  std::string interface_;
+  std::shared_ptr<TlsContext> context_;
+};
+
+}  // namespace
+
+TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& d) {
+  static const std::set<std::string> kKnown = {
+      "port",          "interface",   "backlog",      "cert",         "certKey",           "key",
+      "privateKey",    "password",    "ca",           "caCertsFile",  "require_client_cert", "min_version",
+      "ciphersuites",  "handshake_timeout", "max_handshakes"};
+  for (const auto& [key, value] : d.kwargs) {
+    if (kKnown.count(key) == 0) throw EndpointError("unknown keyword '" + key + "' for endpoint 'tls'");
+  }
+  if (d.args.size() > 1) throw EndpointError("endpoint 'tls' takes one positional field (the port)");
+  TlsOptions o;
+  o.certFile = either(d, {"cert", "certKey"});
+  o.keyFile = either(d, {"key", "privateKey"});
+  o.keyPassword = d.get("password");
+  o.caFile = either(d, {"ca", "caCertsFile"});
+  if (o.certFile.empty()) throw EndpointError("endpoint 'tls' needs cert=FILE (the server certificate)");
+  if (o.keyFile.empty()) throw EndpointError("endpoint 'tls' needs key=FILE (the server's private key)");
+  if (d.has("require_client_cert")) o.requireClientCertificate = parseBool("require_client_cert", d.get("require_client_cert"));
+  if (o.requireClientCertificate && o.caFile.empty()) {
+    throw EndpointError("endpoint 'tls' needs ca=FILE to verify client certificates (or require_client_cert=false)");
+  }
+  if (d.has("min_version")) o.minVersion = d.get("min_version");
+  if (d.has("ciphersuites")) {
+    std::string list = d.get("ciphersuites");
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t comma = list.find(',', start);
+      std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!name.empty()) o.ciphersuites.push_back(name);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (d.has("handshake_timeout")) o.handshakeTimeout = parseSeconds("handshake_timeout", d.get("handshake_timeout"));
+  o.maxHandshakes = static_cast<std::size_t>(d.getInt("max_handshakes", 64, 0, std::numeric_limits<int>::max()));
+  return o;
+}
+
+std::unique_ptr<IStreamServerEndpoint> tlsServerEndpoint(Reactor& reactor, const EndpointDescription& d) {
+  TlsOptions options = tlsOptionsFromEndpoint(d);
+  std::uint16_t port = d.port();
+  long backlog = d.getInt("backlog", 50, 1, std::numeric_limits<int>::max());
+  auto context = TlsContext::create(TlsSide::Server, std::move(options));
+  return std::make_unique<TLSServerEndpoint>(reactor, port, static_cast<int>(backlog), d.get("interface"),
+                                             std::move(context));
+}
+
+}  // namespace reactor

@@ -6,7 +6,11 @@
 #include <optional>
 #include <utility>
 
+#include "datastore/control_block.h"
 #include "datastore/data_block.h"
+#include "datastore/device_identification.h"
+#include "datastore/fifo_queues.h"
+#include "datastore/file_records.h"
 
 namespace modbus {
 
@@ -53,13 +57,29 @@ class DeviceContext {
   /// shifted range leaves 0..65535 (the caller answers IllegalDataAddress).
   std::optional<std::uint16_t> blockAddress(std::uint16_t wireAddress, std::uint16_t count) const;
 
-  // Later issues add per-device state here, next to the tables: device identification (FC 43/14),
-  // the diagnostics counters, event log and listen-only flag (FC 8, 11, 12), file records (FC 20/21)
-  // and FIFO queues (FC 24).
+  // Per-device state next to the tables: identification (FC 43/14), the diagnostics control block
+  // (FC 7, 8, 11, 12, 17), file records (FC 20/21) and FIFO queues (FC 24). Each device has its own.
+
+  /// The device's identification objects (FC 43 / 14).
+  ModbusDeviceIdentification& identity() { return identity_; }
+  const ModbusDeviceIdentification& identity() const { return identity_; }
+  /// Counters, event log, listen-only mode, ASCII delimiter, exception status, server id.
+  ControlBlock& control() { return control_; }
+  const ControlBlock& control() const { return control_; }
+  /// Files of records (FC 20 / 21).
+  FileRecords& files() { return files_; }
+  const FileRecords& files() const { return files_; }
+  /// FIFO queues (FC 24).
+  FifoQueues& fifos() { return fifos_; }
+  const FifoQueues& fifos() const { return fifos_; }
 
  private:
   DeviceTables tables_;
   int addressOffset_ = 0;
+  ModbusDeviceIdentification identity_;
+  ControlBlock control_;
+  FileRecords files_;
+  FifoQueues fifos_;
 };
 
 }  // namespace modbus

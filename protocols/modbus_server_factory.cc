@@ -10,8 +10,10 @@ namespace modbus {
 
 ModbusServerFactory::ModbusServerFactory(std::shared_ptr<ServerContext> context, ServerOptions options)
     : context_(std::move(context)),
-      options_(options),
-      processor_(context_, ProcessorOptions{options.ignoreMissingSlaves}) {}
+      options_(std::move(options)),
+      processor_(context_, ProcessorOptions{.ignoreMissingSlaves = options_.ignoreMissingSlaves,
+                                            .broadcastEnable = options_.broadcastEnable,
+                                            .missingUnit = options_.missingUnit}) {}
 
 std::shared_ptr<reactor::Protocol> ModbusServerFactory::buildProtocol(const reactor::Address& addr) {
   if (connections_.size() >= options_.maxConnections) {

@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <unordered_set>
+#include <utility>
 
 #include "datastore/server_context.h"
 #include "protocols/request_processor.h"
@@ -29,6 +31,23 @@ class ModbusServerFactory : public reactor::ServerFactory {
   const ServerOptions& options() const { return options_; }
 
   std::size_t connectionCount() const { return connections_.size(); }
+
+  /// Adds a custom function code (see protocols/custom_function.h) to this server; connections
+  /// opened afterwards frame it (RTU over TCP) by its length rules. Throws std::invalid_argument.
+  void registerCustomFunction(std::shared_ptr<CustomFunction> function) {
+    processor_.registerCustomFunction(std::move(function));
+  }
+  /// Makes `unitId` answered by an asynchronous device (a RemoteDevice, a DelayedDevice, your own);
+  /// null removes it. See protocols/async_device.h.
+  void setAsyncDevice(std::uint8_t unitId, std::shared_ptr<AsyncDevice> device) {
+    processor_.setAsyncDevice(unitId, std::move(device));
+  }
+  /// Calls `callback` after client writes to the range (see WriteObservers::subscribe).
+  WriteObservers::SubscriptionId subscribeWrites(std::optional<std::uint8_t> unitId, ModbusTable table,
+                                                 AddressRange range, WriteObservers::Callback callback) {
+    return processor_.writeObservers().subscribe(unitId, table, range, std::move(callback));
+  }
+  bool unsubscribeWrites(WriteObservers::SubscriptionId id) { return processor_.writeObservers().unsubscribe(id); }
   /// loseConnection on every open connection (the server is shutting down).
   void loseAllConnections();
 

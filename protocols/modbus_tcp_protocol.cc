@@ -3,6 +3,10 @@
 // by its own length instead of the whole buffer.
 #include "protocols/modbus_tcp_protocol.h"
 
+#include <exception>
+#include <utility>
+
+#include "protocols/async_device.h"
 #include "protocols/modbus_server_factory.h"
 #include "reactor/log.h"
 
@@ -25,7 +29,15 @@ void ModbusTcpProtocol::connectionMade() {
   t.registerProducer(std::shared_ptr<reactor::IProducer>(shared_from_this(), static_cast<reactor::IProducer*>(this)),
                      /*streaming=*/true);
   registeredProducer_ = true;
+  server_->processor().configureFramer(*framer_);
   reactor::log::info("client connected: ", t.getPeer().toString(), " (", server_->connectionCount(), " open)");
+  if (server_->options().traceConnect) {
+    try {
+      server_->options().traceConnect(true, t.getPeer());
+    } catch (const std::exception& e) {
+      reactor::log::error("trace_connect hook failed: ", e.what());
+    }
+  }
   if (server_->options().idleTimeout > 0 && server_->clock()) {
     lastActivity_ = server_->clock()->seconds();
     scheduleIdleCheck(server_->options().idleTimeout);
@@ -52,6 +64,13 @@ void ModbusTcpProtocol::scheduleIdleCheck(double delay) {
 
 void ModbusTcpProtocol::dataReceived(reactor::ByteView data) {
   if (idleCheck_) lastActivity_ = server_->clock()->seconds();
+  std::vector<std::uint8_t> rewritten;  // only with a trace_packet hook (no allocation otherwise)
+  if (server_->options().tracePacket) {
+    rewritten.assign(data.begin(), data.end());
+    server_->options().tracePacket(false, rewritten);
+    data = rewritten;
+  }
+  inBatch_ = true;
   if (input_.readableBytes() == 0) {
     // Common case: whole frames straight from the read buffer, no copy.
     std::size_t used = processFrames(data);
@@ -60,6 +79,7 @@ void ModbusTcpProtocol::dataReceived(reactor::ByteView data) {
     input_.append(data);
     input_.retrieve(processFrames(input_.readable()));
   }
+  inBatch_ = false;
   if (input_.readableBytes() > server_->options().maxInputBuffer) {
     reactor::log::warning("client ", transport().getPeer().toString(), ": ", input_.readableBytes(),
                           " bytes without a whole frame; dropping them");
@@ -89,17 +109,7 @@ std::size_t ModbusTcpProtocol::processFrames(std::span<const std::uint8_t> input
         transport().loseConnection();
         return input.size();
       case DecodeStatus::Frame: {
-        std::span<std::uint8_t> response = framer_->beginFrame(output_, r.header);
-        std::size_t n = 0;
-        try {
-          if (authorize(r.header.unitId, r.pdu, response, n)) {
-            n = server_->processor().process(r.header.unitId, r.pdu, response);
-          }
-        } catch (const std::exception& e) {
-          reactor::log::error("request from ", transport().getPeer().toString(), " failed: ", e.what());
-          n = r.pdu.empty() ? 0 : exceptionResponse(r.pdu[0], ExceptionCode::ServerDeviceFailure, response);
-        }
-        if (n > 0) framer_->commitFrame(output_, n);
+        handleRequest(r.header, r.pdu);
         ++requests_;
         offset += r.consumed;
         break;
@@ -107,6 +117,152 @@ std::size_t ModbusTcpProtocol::processFrames(std::span<const std::uint8_t> input
     }
   }
   return offset;
+}
+
+void ModbusTcpProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {
+  const ServerOptions& o = server_->options();
+  if (o.tracePdu) {
+    traceRequest_.assign(request.begin(), request.end());
+    bool keep = true;
+    try {
+      keep = o.tracePdu(false, header.unitId, traceRequest_);
+    } catch (const std::exception& e) {
+      reactor::log::error("trace_pdu hook failed: ", e.what());
+    }
+    if (!keep || traceRequest_.empty()) return;  // dropped: not executed, not answered
+    if (traceRequest_.size() > kMaxPduSize) traceRequest_.resize(kMaxPduSize);
+    request = traceRequest_;
+  }
+  bool pending = false;
+  if (pending_.empty() && !o.tracePdu && !o.tracePacket) {
+    // The plain path: the answer is encoded straight into the output buffer.
+    std::span<std::uint8_t> response = framer_->beginFrame(output_, header);
+    std::size_t n = execute(header, request, response, pending);
+    if (!pending && n > 0) framer_->commitFrame(output_, n);
+    return;
+  }
+  std::size_t n = execute(header, request, scratch_, pending);
+  if (pending) return;
+  if (pending_.empty()) {
+    emit(header, std::span<const std::uint8_t>(scratch_.data(), n));
+    return;
+  }
+  // Behind an asynchronous answer: wait in line.
+  PendingAnswer& answer = pending_.emplace_back();
+  answer.header = header;
+  answer.functionCode = request[0];
+  answer.ready = true;
+  answer.pdu.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+std::size_t ModbusTcpProtocol::execute(const FrameHeader& header, std::span<const std::uint8_t> request,
+                                       std::span<std::uint8_t> response, bool& pending) {
+  std::size_t n = 0;
+  try {
+    if (!authorize(header.unitId, request, response, n)) return n;
+    if (!request.empty()) {
+      if (AsyncDevice* device = server_->processor().asyncDeviceFor(header.unitId)) {
+        pending = true;
+        startAsync(header, request, *device);
+        return 0;
+      }
+    }
+    n = server_->processor().process(header.unitId, request, response);
+  } catch (const std::exception& e) {
+    reactor::log::error("request from ", transport().getPeer().toString(), " failed: ", e.what());
+    n = request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
+  }
+  return n;
+}
+
+void ModbusTcpProtocol::startAsync(const FrameHeader& header, std::span<const std::uint8_t> request,
+                                   AsyncDevice& device) {
+  const std::uint64_t slot = firstSlot_ + pending_.size();
+  PendingAnswer& answer = pending_.emplace_back();
+  answer.header = header;
+  answer.functionCode = request[0];
+  updateReading();
+  std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+  Completion done = [weak, this, slot](std::span<const std::uint8_t> pdu) {
+    auto self = weak.lock();
+    if (self) complete(slot, pdu);
+  };
+  try {
+    device.submit(header.unitId, request, std::move(done));
+  } catch (const std::exception& e) {
+    reactor::log::error("asynchronous unit ", static_cast<int>(header.unitId), " failed: ", e.what());
+    std::uint8_t failure[2];
+    complete(slot, std::span<const std::uint8_t>(
+                       failure, exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, failure)));
+  }
+}
+
+void ModbusTcpProtocol::complete(std::uint64_t slot, std::span<const std::uint8_t> pdu) {
+  if (!connected() || slot < firstSlot_ || slot - firstSlot_ >= pending_.size()) return;
+  PendingAnswer& answer = pending_[static_cast<std::size_t>(slot - firstSlot_)];
+  if (answer.ready) return;  // answered twice: the first answer stands
+  answer.ready = true;
+  if (pdu.size() > kMaxPduSize) {
+    std::uint8_t failure[2];
+    answer.pdu.assign(failure, failure + exceptionResponse(answer.functionCode, ExceptionCode::ServerDeviceFailure,
+                                                           failure));
+  } else {
+    answer.pdu.assign(pdu.begin(), pdu.end());
+  }
+  drainPending();
+}
+
+void ModbusTcpProtocol::drainPending() {
+  while (!pending_.empty() && pending_.front().ready) {
+    PendingAnswer answer = std::move(pending_.front());
+    pending_.pop_front();
+    ++firstSlot_;
+    emit(answer.header, answer.pdu);
+  }
+  updateReading();
+  // Inside a read batch the batch's one write sends it; from a completion, write now.
+  if (!inBatch_) flushOutput();
+}
+
+void ModbusTcpProtocol::emit(const FrameHeader& header, std::span<const std::uint8_t> pdu) {
+  const ServerOptions& o = server_->options();
+  if (o.tracePdu && !pdu.empty()) {
+    traceResponse_.assign(pdu.begin(), pdu.end());
+    bool keep = true;
+    try {
+      keep = o.tracePdu(true, header.unitId, traceResponse_);
+    } catch (const std::exception& e) {
+      reactor::log::error("trace_pdu hook failed: ", e.what());
+    }
+    if (!keep) return;
+    if (traceResponse_.size() > kMaxPduSize) traceResponse_.resize(kMaxPduSize);
+    pdu = traceResponse_;
+  }
+  if (pdu.empty()) return;
+  const std::size_t before = output_.readableBytes();
+  framer_->encode(output_, header, pdu);
+  if (o.tracePacket) {
+    std::span<const std::uint8_t> frame = output_.readable().subspan(before);
+    tracePacket_.assign(frame.begin(), frame.end());
+    try {
+      o.tracePacket(true, tracePacket_);
+    } catch (const std::exception& e) {
+      reactor::log::error("trace_packet hook failed: ", e.what());
+    }
+    output_.unwrite(output_.readableBytes() - before);
+    output_.append(tracePacket_);
+  }
+}
+
+void ModbusTcpProtocol::updateReading() {
+  const bool tooMany = pending_.size() >= server_->options().maxPendingRequests;
+  if (tooMany == pausedForPending_ || !connected()) return;
+  pausedForPending_ = tooMany;
+  if (pausedForPending_) {
+    transport().pauseProducing();
+  } else if (!pausedByTransport_) {
+    transport().resumeProducing();
+  }
 }
 
 void ModbusTcpProtocol::flushOutput() {
@@ -117,6 +273,14 @@ void ModbusTcpProtocol::flushOutput() {
 
 void ModbusTcpProtocol::connectionLost(const reactor::Failure& reason) {
   if (idleCheck_.active()) idleCheck_.cancel();
+  pending_.clear();  // answers that come later are dropped (complete() checks connected())
+  if (server_ && server_->options().traceConnect) {
+    try {
+      server_->options().traceConnect(false, transport().getPeer());
+    } catch (const std::exception& e) {
+      reactor::log::error("trace_connect hook failed: ", e.what());
+    }
+  }
   if (server_) {
     server_->connectionClosed(this);
     if (reason.check(reactor::FailureType::ConnectionDone)) {
@@ -128,8 +292,14 @@ void ModbusTcpProtocol::connectionLost(const reactor::Failure& reason) {
   }
 }
 
-void ModbusTcpProtocol::pauseProducing() { transport().pauseProducing(); }
+void ModbusTcpProtocol::pauseProducing() {
+  pausedByTransport_ = true;
+  transport().pauseProducing();
+}
 
-void ModbusTcpProtocol::resumeProducing() { transport().resumeProducing(); }
+void ModbusTcpProtocol::resumeProducing() {
+  pausedByTransport_ = false;
+  if (!pausedForPending_) transport().resumeProducing();
+}
 
 }  // namespace modbus

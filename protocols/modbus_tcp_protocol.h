@@ -5,7 +5,12 @@
 // Tests: tests/protocols/modbus_tcp_protocol_test.cc
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <deque>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "framers/buffer.h"
 #include "framers/framer.h"
@@ -15,11 +20,23 @@
 namespace modbus {
 
 class ModbusServerFactory;
+class AsyncDevice;
 
 /// One per connection. Pipelined requests are all answered, in order. Malformed input gets the
 /// spec's answer; only an MBAP length that cannot be resynchronised closes the connection.
 /// Also a push producer: while the transport holds more than maxBufferedOutput unsent bytes, the
 /// protocol stops reading requests.
+///
+/// Asynchronous units (RequestProcessor::setAsyncDevice): each request keeps its own header
+/// (transaction id) and the answers leave in the order the requests came — a FIFO of pending
+/// answers per connection; synchronous answers behind a pending one wait in it (copied, the only
+/// allocation on that path). With more than maxPendingRequests waiting, reading stops until
+/// answers go out. With no asynchronous unit and no trace hook, the path is the allocation-free
+/// one: encoded straight into the output buffer, one write per read batch.
+///
+/// Hooks (ServerOptions): traceConnect on connect and disconnect; tracePacket on each received
+/// chunk and each frame sent; tracePdu on each request before it runs and each answer before it
+/// is framed.
 class ModbusTcpProtocol : public reactor::Protocol, public reactor::IProducer {
  public:
   explicit ModbusTcpProtocol(std::unique_ptr<Framer> framer);
@@ -37,6 +54,8 @@ class ModbusTcpProtocol : public reactor::Protocol, public reactor::IProducer {
 
   /// Requests answered on this connection.
   std::size_t requestCount() const { return requests_; }
+  /// Answers waiting for an asynchronous answer ahead of them (or being that answer).
+  std::size_t pendingCount() const { return pending_.size(); }
 
  protected:
   /// Called for every decoded request before it runs. Return true to execute it; return false to
@@ -53,8 +72,27 @@ class ModbusTcpProtocol : public reactor::Protocol, public reactor::IProducer {
   ModbusServerFactory& server() const { return *server_; }
 
  private:
+  /// An answer in the FIFO: ready once its PDU is known (empty PDU = no answer).
+  struct PendingAnswer {
+    FrameHeader header;
+    std::uint8_t functionCode = 0;
+    bool ready = false;
+    std::vector<std::uint8_t> pdu;
+  };
+
   /// Decodes and answers every whole frame at the front of `input`; returns the bytes consumed.
   std::size_t processFrames(std::span<const std::uint8_t> input);
+  void handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request);
+  /// authorize, then the processor, or hands the request to an asynchronous device (pending = true).
+  std::size_t execute(const FrameHeader& header, std::span<const std::uint8_t> request,
+                      std::span<std::uint8_t> response, bool& pending);
+  void startAsync(const FrameHeader& header, std::span<const std::uint8_t> request, AsyncDevice& device);
+  void complete(std::uint64_t slot, std::span<const std::uint8_t> pdu);
+  /// Sends every ready answer at the front of the FIFO.
+  void drainPending();
+  /// Frames one answer into the output (after tracePdu / tracePacket); an empty PDU sends nothing.
+  void emit(const FrameHeader& header, std::span<const std::uint8_t> pdu);
+  void updateReading();
   void flushOutput();
   void scheduleIdleCheck(double delay);
 
@@ -66,6 +104,16 @@ class ModbusTcpProtocol : public reactor::Protocol, public reactor::IProducer {
   double lastActivity_ = 0;
   std::size_t requests_ = 0;
   bool registeredProducer_ = false;
+  // Asynchronous answers and hooks (untouched on the plain path).
+  std::deque<PendingAnswer> pending_;
+  std::uint64_t firstSlot_ = 0;  // slot number of pending_.front()
+  bool inBatch_ = false;
+  bool pausedByTransport_ = false;
+  bool pausedForPending_ = false;
+  std::array<std::uint8_t, kMaxPduSize> scratch_{};
+  std::vector<std::uint8_t> traceRequest_;
+  std::vector<std::uint8_t> traceResponse_;
+  std::vector<std::uint8_t> tracePacket_;
 };
 
 }  // namespace modbus

@@ -1,12 +1,16 @@
 // The Modbus application layer: decode, check, execute and encode the public function codes.
 #include "protocols/request_processor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "datastore/data_block.h"
+#include "framers/rtu_framer.h"
+#include "protocols/device_functions.h"
 #include "protocols/pdu.h"
 
 namespace modbus {
@@ -220,6 +224,7 @@ RequestProcessor::RequestProcessor(std::shared_ptr<ServerContext> context, Proce
   handlers_[pdu::kWriteMultipleRegisters] = writeMultipleRegisters;
   handlers_[pdu::kMaskWriteRegister] = maskWriteRegister;
   handlers_[pdu::kReadWriteMultipleRegisters] = readWriteMultipleRegisters;
+  registerDeviceFunctions(*this);  // FC 7, 8, 11, 12, 17, 20, 21, 24, 43
 }
 
 void RequestProcessor::registerFunction(std::uint8_t functionCode, Handler handler) {
@@ -238,20 +243,105 @@ std::size_t RequestProcessor::process(std::uint8_t unitId, std::span<const std::
   if (response.size() < 2) return 0;
   if (request.empty()) return exceptionResponse(0, ExceptionCode::IllegalFunction, response);
   const std::uint8_t functionCode = request[0];
+  if (unitId == 0 && options_.broadcastEnable) {
+    broadcast(request);
+    return 0;
+  }
   DeviceContext* device = context_->find(unitId);
   if (device == nullptr) {
-    if (options_.ignoreMissingSlaves) return 0;
-    return exceptionResponse(functionCode, ExceptionCode::GatewayTargetDeviceFailedToRespond, response);
+    if (!asyncDevices_.empty() && asyncDevices_.count(unitId) != 0) {
+      // An asynchronous unit reached through a transport that cannot wait for it.
+      return exceptionResponse(functionCode, ExceptionCode::GatewayPathUnavailable, response);
+    }
+    return missingUnit(functionCode, response);
   }
+  // Counters, event log and listen-only mode of the device (device_functions.h).
+  return superviseDeviceRequest(*device, request, response, /*broadcast=*/false,
+                                [&] { return execute(*device, unitId, request, response); });
+}
+
+// --- extension points: missing units, broadcast, write observers, custom functions, async units ---
+
+std::size_t RequestProcessor::missingUnit(std::uint8_t functionCode, std::span<std::uint8_t> response) const {
+  if (options_.ignoreMissingSlaves || options_.missingUnit == MissingUnit::Silent) return 0;
+  const ExceptionCode code = options_.missingUnit == MissingUnit::Exception0A
+                                 ? ExceptionCode::GatewayPathUnavailable
+                                 : ExceptionCode::GatewayTargetDeviceFailedToRespond;
+  return exceptionResponse(functionCode, code, response);
+}
+
+std::size_t RequestProcessor::execute(DeviceContext& device, std::uint8_t unitId, std::span<const std::uint8_t> request,
+                                      std::span<std::uint8_t> response) {
+  const std::uint8_t functionCode = request[0];
   if (!hasFunction(functionCode)) return exceptionResponse(functionCode, ExceptionCode::IllegalFunction, response);
   try {
-    const std::size_t length = handlers_[functionCode](*device, request, response);
+    const std::size_t length = handlers_[functionCode](device, request, response);
     if (length > response.size()) {
       return exceptionResponse(functionCode, ExceptionCode::ServerDeviceFailure, response);
+    }
+    if (length > 0 && response[0] == functionCode && !writeObservers_.empty()) {
+      writeObservers_.notifyWrite(unitId, device, request);
     }
     return length;
   } catch (...) {
     return exceptionResponse(functionCode, ExceptionCode::ServerDeviceFailure, response);
+  }
+}
+
+void RequestProcessor::broadcast(std::span<const std::uint8_t> request) {
+  const std::uint8_t fc = request[0];
+  const bool isWrite = fc == pdu::kWriteSingleCoil || fc == pdu::kWriteSingleRegister ||
+                       fc == pdu::kWriteMultipleCoils || fc == pdu::kWriteMultipleRegisters ||
+                       fc == pdu::kMaskWriteRegister || fc == pdu::kReadWriteMultipleRegisters;
+  if (!isWrite) return;  // a broadcast read has nobody to answer to
+  std::array<std::uint8_t, pdu::kMaxSize> scratch{};
+  std::vector<const DeviceContext*> done;  // a device shared by several unit ids is written once
+  for (std::uint8_t id : context_->unitIds()) {
+    DeviceContext* device = context_->find(id);
+    if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
+    done.push_back(device);
+    superviseDeviceRequest(*device, request, scratch, /*broadcast=*/true,
+                           [&] { return execute(*device, id, request, scratch); });
+  }
+  for (const auto& [id, asyncDevice] : asyncDevices_) {
+    if (id == 0 || context_->find(id) != nullptr) continue;
+    try {
+      asyncDevice->submit(id, request, [](std::span<const std::uint8_t>) {});
+    } catch (...) {
+      // a broadcast has no answer to carry the failure
+    }
+  }
+}
+
+void RequestProcessor::registerCustomFunction(std::shared_ptr<CustomFunction> function) {
+  if (!function) throw std::invalid_argument("modbus::RequestProcessor: null CustomFunction");
+  const std::uint8_t code = function->functionCode();
+  if (code == 0 || code >= handlers_.size()) {
+    throw std::invalid_argument("modbus::RequestProcessor: function code must be 1..127");
+  }
+  auto& set = customFunctions_[code];
+  auto candidate = set ? set : std::make_shared<CustomFunctionSet>(code);
+  candidate->add(std::move(function));
+  set = candidate;
+  handlers_[code] = [candidate](DeviceContext& d, std::span<const std::uint8_t> q, std::span<std::uint8_t> r) {
+    return candidate->handle(d, q, r);
+  };
+}
+
+void RequestProcessor::configureFramer(Framer& framer) const {
+  auto* rtu = dynamic_cast<RtuFramer*>(&framer);
+  if (rtu == nullptr) return;
+  for (const auto& [code, set] : customFunctions_) {
+    rtu->setLengthRule(code, set->requestLength());
+    rtu->setResponseLengthRule(code, set->responseLength());
+  }
+}
+
+void RequestProcessor::setAsyncDevice(std::uint8_t unitId, std::shared_ptr<AsyncDevice> device) {
+  if (device) {
+    asyncDevices_[unitId] = std::move(device);
+  } else {
+    asyncDevices_.erase(unitId);
   }
 }
 

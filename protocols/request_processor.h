@@ -6,12 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 
 #include "datastore/device_context.h"
 #include "datastore/exception_code.h"
 #include "datastore/server_context.h"
+#include "protocols/async_device.h"
+#include "protocols/custom_function.h"
+#include "protocols/server_options.h"
+#include "protocols/write_observers.h"
 
 namespace modbus {
 
@@ -19,6 +24,11 @@ struct ProcessorOptions {
   /// A request for a unit id with no device gets no answer (pymodbus's ignore_missing_slaves)
   /// instead of exception 0x0B (GatewayTargetDeviceFailedToRespond).
   bool ignoreMissingSlaves = false;
+  /// Unit id 0 writes run on every device (sync and async) and get no answer; unit id 0 reads are
+  /// ignored (pymodbus's broadcast_enable). Off: unit 0 is an ordinary unit id.
+  bool broadcastEnable = false;
+  /// The answer for a unit with no device, unless ignoreMissingSlaves.
+  MissingUnit missingUnit = MissingUnit::Exception0B;
 };
 
 /// Decodes one request PDU, executes it against the ServerContext and encodes the response PDU.
@@ -34,11 +44,11 @@ struct ProcessorOptions {
 ///
 /// Special cases, decided here:
 /// - an empty PDU (no function code) is answered `0x80 0x01` (IllegalFunction for function code 0);
-/// - a unit id with no device → `fc|0x80 0x0B`, or nothing with ignoreMissingSlaves; this check
-///   comes before the function-code lookup;
+/// - a unit id with no device → `fc|0x80 0x0B` (or 0x0A, or nothing, by ProcessorOptions); this
+///   check comes before the function-code lookup;
 /// - an unknown function code (including 0 and any code with bit 7 set) → `fc|0x80 0x01`;
-/// - unit id 0 (broadcast) is executed like any other unit: suppressing the answer of a serial
-///   broadcast is the serial protocol's job.
+/// - unit id 0 is executed like any other unit, unless broadcastEnable: then a write runs on every
+///   device and nothing is answered (the serial protocol suppresses serial broadcasts itself).
 /// Reactor thread only.
 class RequestProcessor {
  public:
@@ -69,10 +79,44 @@ class RequestProcessor {
   /// True when `functionCode` has a handler.
   bool hasFunction(std::uint8_t functionCode) const;
 
+  // --- extension points (protocols/custom_function.h, write_observers.h, async_device.h) ---
+
+  /// Installs a custom function (see CustomFunction), replacing the built-in handler of its code;
+  /// classes for several sub-functions of one code are dispatched on it. Throws
+  /// std::invalid_argument (see CustomFunctionSet::add, and for a code outside 1..127). Framers
+  /// configured afterwards with configureFramer() learn its length rules.
+  void registerCustomFunction(std::shared_ptr<CustomFunction> function);
+  /// Tells an RtuFramer the request length rules of the custom functions (other framers: no-op).
+  /// Every protocol calls it on its framer when a connection or line starts.
+  void configureFramer(Framer& framer) const;
+
+  /// The write observers: called after client writes (see WriteObservers::subscribe).
+  WriteObservers& writeObservers() { return writeObservers_; }
+
+  /// Makes `unitId` answered by `device` (asynchronously), in place of the context's device for
+  /// that id; a null device removes it. process() cannot wait: for an asynchronous unit it answers
+  /// `fc|0x80 0x0A`; transports that can wait use asyncDeviceFor() and submit themselves.
+  void setAsyncDevice(std::uint8_t unitId, std::shared_ptr<AsyncDevice> device);
+  /// The asynchronous device that must answer this request, or nullptr when process() answers it
+  /// (no asynchronous device for `unitId`, or a broadcast, which process() runs everywhere).
+  AsyncDevice* asyncDeviceFor(std::uint8_t unitId) const {
+    if (asyncDevices_.empty() || (unitId == 0 && options_.broadcastEnable)) return nullptr;
+    auto it = asyncDevices_.find(unitId);
+    return it == asyncDevices_.end() ? nullptr : it->second.get();
+  }
+
  private:
   std::shared_ptr<ServerContext> context_;
   ProcessorOptions options_;
   std::array<Handler, 128> handlers_;
+  // Extension points.
+  std::size_t missingUnit(std::uint8_t functionCode, std::span<std::uint8_t> response) const;
+  void broadcast(std::span<const std::uint8_t> request);
+  std::size_t execute(DeviceContext& device, std::uint8_t unitId, std::span<const std::uint8_t> request,
+                      std::span<std::uint8_t> response);
+  std::map<std::uint8_t, std::shared_ptr<CustomFunctionSet>> customFunctions_;
+  std::map<std::uint8_t, std::shared_ptr<AsyncDevice>> asyncDevices_;
+  WriteObservers writeObservers_;
 };
 
 /// Writes `functionCode | 0x80, code` into response; returns 2 (0 if `response` holds fewer than 2 bytes).

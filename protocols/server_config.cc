@@ -20,6 +20,8 @@
 
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
+#include "protocols/device_config.h"
+#include "protocols/remote_device.h"
 #include "reactor/endpoints.h"
 
 namespace modbus {
@@ -327,7 +329,8 @@ std::shared_ptr<typename TableTraits<Value>::Block> parseTable(const Node& table
 // --- units and servers ----------------------------------------------------------------------------
 
 std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
-  unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset"});
+  unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset",
+                     "identity", "server_id", "exception_status", "files", "fifos"});  // the last five: device_config.h
   DeviceTables tables;
   if (unit.has("coils")) tables.coils = parseTable<bool>(unit.child("coils"));
   if (unit.has("discrete_inputs")) tables.discreteInputs = parseTable<bool>(unit.child("discrete_inputs"));
@@ -339,10 +342,32 @@ std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
   if (unit.has("address_offset")) {
     offset = static_cast<int>(unit.child("address_offset").integer(-65535, 65535, "an address offset"));
   }
-  return std::make_shared<DeviceContext>(std::move(tables), offset);
+  auto device = std::make_shared<DeviceContext>(std::move(tables), offset);
+  applyDeviceConfig(unit.json(), unit.path(), *device);
+  return device;
 }
 
-std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single) {
+/// "remote": {"endpoint": "tcp:HOST:PORT", "unit": N, "timeout": S} — a gateway unit (issue 3).
+RemoteUnit parseRemote(const Node& unit) {
+  unit.expectObject({"remote"});
+  Node remote = unit.child("remote");
+  remote.expectObject({"endpoint", "unit", "timeout"});
+  if (!remote.has("endpoint")) remote.fail("missing \"endpoint\" (e.g. \"tcp:192.168.1.10:502\")");
+  RemoteUnit out;
+  Node endpoint = remote.child("endpoint");
+  out.endpoint = endpoint.string();
+  try {
+    RemoteDevice::parseEndpoint(out.endpoint);
+  } catch (const reactor::EndpointError& e) {
+    endpoint.fail(e.what());
+  }
+  if (remote.has("unit")) out.unitId = static_cast<std::uint8_t>(remote.child("unit").integer(0, 255, "a unit id"));
+  if (remote.has("timeout")) out.timeout = remote.child("timeout").seconds();
+  return out;
+}
+
+std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
+                                          std::map<std::uint8_t, RemoteUnit>* remotes = nullptr) {
   if (!units.json().is_object()) units.fail("expected an object of unit id: unit, got " + describeType(units.json()));
   if (single) {
     if (units.json().size() != 1) {
@@ -350,7 +375,11 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single) {
                  ")");
     }
     auto it = units.json().begin();
-    return ServerContext::single(parseUnit(Node(*it, joinPath(units.path(), it.key()))));
+    Node only(*it, joinPath(units.path(), it.key()));
+    if (only.json().is_object() && only.has("remote")) {
+      only.child("remote").fail("a remote unit needs \"single\": false (a gateway serves its own unit ids)");
+    }
+    return ServerContext::single(parseUnit(only));
   }
   if (units.json().empty()) units.fail("no units defined (add one, e.g. \"1\": {...})");
   std::map<std::uint8_t, std::shared_ptr<DeviceContext>> devices;
@@ -362,6 +391,10 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single) {
     if (!id || *id > kMaxUnitId) unit.fail("\"" + key + "\" is not a unit id (1..247)");
     auto [previous, added] = keys.emplace(static_cast<std::uint8_t>(*id), key);
     if (!added) unit.fail("unit " + std::to_string(*id) + " is defined twice (also as \"" + previous->second + "\")");
+    if (remotes != nullptr && unit.json().is_object() && unit.has("remote")) {
+      remotes->emplace(static_cast<std::uint8_t>(*id), parseRemote(unit));
+      continue;
+    }
     devices.emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
   }
   return ServerContext::multiple(std::move(devices));
@@ -382,16 +415,30 @@ void validateEndpoint(const Node& node, const std::string& endpoint) {
   }
 }
 
-ServerEntry parseServer(const Node& server) {
+/// "broadcast_enable" and "missing_unit" (issue 3), at the top level or in a server entry.
+void parseExtensionOptions(const Node& node, ServerOptions& o) {
+  if (node.has("broadcast_enable")) o.broadcastEnable = node.child("broadcast_enable").boolean();
+  if (node.has("missing_unit")) {
+    Node missing = node.child("missing_unit");
+    std::string name = missing.string();
+    auto value = missingUnitFromName(name);
+    if (!value) missing.fail("\"" + name + "\" is not a missing_unit answer (silent, exception_0A or exception_0B)");
+    o.missingUnit = *value;
+  }
+}
+
+ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
   server.expectObject({"endpoint", "ignore_missing_slaves", "framer", "max_connections", "idle_timeout",
-                       "max_buffered_output", "max_input_buffer"});
+                       "max_buffered_output", "max_input_buffer", "broadcast_enable", "missing_unit"});
   if (!server.has("endpoint")) server.fail("missing \"endpoint\" (e.g. \"tcp:5020:interface=127.0.0.1\")");
   ServerEntry entry;
+  entry.options = defaults;
   Node endpoint = server.child("endpoint");
   entry.endpoint = endpoint.string();
   validateEndpoint(endpoint, entry.endpoint);
   ServerOptions& o = entry.options;
   if (server.has("ignore_missing_slaves")) o.ignoreMissingSlaves = server.child("ignore_missing_slaves").boolean();
+  parseExtensionOptions(server, o);
   if (server.has("framer")) {
     Node framer = server.child("framer");
     std::string name = framer.string();
@@ -419,7 +466,7 @@ ServerEntry parseServer(const Node& server) {
 ServerConfig parseServerConfig(std::string_view text) {
   Json json = parseJson(text);
   Node root(json, "");
-  root.expectObject({"servers", "single", "units"});
+  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
   if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
 
@@ -427,10 +474,14 @@ ServerConfig parseServerConfig(std::string_view text) {
   Node servers = root.child("servers");
   if (!servers.json().is_array()) servers.fail("expected an array, got " + describeType(servers.json()));
   if (servers.json().empty()) servers.fail("no servers defined (add {\"endpoint\": \"tcp:5020\"})");
-  for (std::size_t i = 0; i < servers.json().size(); ++i) config.servers.push_back(parseServer(servers.element(i)));
+  ServerOptions defaults;
+  parseExtensionOptions(root, defaults);
+  for (std::size_t i = 0; i < servers.json().size(); ++i) {
+    config.servers.push_back(parseServer(servers.element(i), defaults));
+  }
 
   bool single = root.has("single") && root.child("single").boolean();
-  config.context = parseUnits(root.child("units"), single);
+  config.context = parseUnits(root.child("units"), single, &config.remotes);
   return config;
 }
 
@@ -449,9 +500,18 @@ ServerConfig loadServerConfig(const std::string& path) {
 
 std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
   std::vector<std::unique_ptr<ModbusServer>> servers;
+  // Gateway units: one downstream connection each, shared by every server.
+  std::map<std::uint8_t, std::shared_ptr<RemoteDevice>> remotes;
+  for (const auto& [unitId, remote] : config.remotes) {
+    RemoteDeviceOptions options;
+    options.unitId = remote.unitId;
+    options.timeout = remote.timeout;
+    remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
+  }
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     const ServerEntry& entry = config.servers[i];
     auto server = std::make_unique<ModbusTcpServer>(reactor, config.context, entry.options);
+    for (const auto& [unitId, device] : remotes) server->factory().setAsyncDevice(unitId, device);
     try {
       server->listen(entry.endpoint);
     } catch (const reactor::EndpointError& e) {

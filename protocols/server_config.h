@@ -2,7 +2,10 @@
 // (the C++ counterpart of the "server" and "device" sections of pymodbus's setup.json).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,10 +34,22 @@ struct ServerEntry {
   ServerOptions options;
 };
 
+/// A unit answered by a downstream Modbus TCP device (a gateway unit): "remote" in place of tables.
+struct RemoteUnit {
+  /// "tcp:HOST:PORT".
+  std::string endpoint;
+  /// The unit id downstream; nullopt = the request's own.
+  std::optional<std::uint8_t> unitId;
+  /// Seconds a request waits for the downstream answer (0x0B after that).
+  double timeout = 3.0;
+};
+
 /// A parsed configuration: the datastore every server shares, and the servers.
 struct ServerConfig {
   std::shared_ptr<ServerContext> context;
   std::vector<ServerEntry> servers;
+  /// Gateway units (not in `context`): startServers connects them and serves them on every server.
+  std::map<std::uint8_t, RemoteUnit> remotes;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

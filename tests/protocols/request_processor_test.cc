@@ -455,8 +455,9 @@ TEST_CASE("address offset 1 maps wire address N to block address N+1 as pymodbus
 
 TEST_CASE("an unknown function code answers 01 with the high bit set") {
   Server s;
-  CHECK(s.run({0x07}) == exception(0x07, ExceptionCode::IllegalFunction));
-  CHECK(s.run(request(0x2B, {0x0E01})) == exception(0x2B, ExceptionCode::IllegalFunction));
+  CHECK(s.run({0x09}) == exception(0x09, ExceptionCode::IllegalFunction));  // not a public code
+  CHECK(s.run({0x29, 0x00}) == exception(0x29, ExceptionCode::IllegalFunction));
+  CHECK(s.run({0x2B, 0x0D, 0x00}) == exception(0x2B, ExceptionCode::IllegalFunction));  // CANopen MEI
   CHECK(s.run({0x00, 0x01}) == exception(0x00, ExceptionCode::IllegalFunction));
   CHECK(s.run({0x7F}) == exception(0x7F, ExceptionCode::IllegalFunction));
   CHECK(s.run({0x83, 0x00}) == Bytes{0x83, 0x01});

@@ -1,0 +1,58 @@
+// One device's files of records for FC 20 / 21 (pymodbus answers these with a dummy record and
+// stores nothing).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+#include "datastore/exception_code.h"
+
+namespace modbus {
+
+/// Files of 16-bit records (Application Protocol v1.1b3 §6.14, §6.15): file numbers 1..0xFFFF,
+/// record numbers 0..9999, so a file holds at most kMaxRecords records, record N at index N.
+/// The files live in the device: they are kept across connections and shared by every server of
+/// the device. Reactor thread only; the request path does not allocate.
+class FileRecords {
+ public:
+  static constexpr std::size_t kMaxRecords = 10000;
+
+  /// Adds (or replaces) file `fileNumber` with `records`. Throws std::invalid_argument for file 0
+  /// or more than kMaxRecords records.
+  void addFile(std::uint16_t fileNumber, std::vector<std::uint16_t> records);
+  /// Adds (or replaces) a file of `count` records, each `fill`.
+  void addFile(std::uint16_t fileNumber, std::size_t count, std::uint16_t fill = 0);
+  /// Removes a file; returns false when there was none.
+  bool removeFile(std::uint16_t fileNumber);
+  bool hasFile(std::uint16_t fileNumber) const { return files_.count(fileNumber) != 0; }
+  /// Number of records in the file (0 when absent).
+  std::size_t recordCount(std::uint16_t fileNumber) const;
+  /// The file numbers, ascending.
+  std::vector<std::uint16_t> fileNumbers() const;
+  bool empty() const { return files_.empty(); }
+
+  /// True when file `fileNumber` exists and holds records [record, record + count).
+  bool validate(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count) const;
+  /// Reads `count` records big-endian into `out[0 .. 2*count)`; IllegalDataAddress for an absent
+  /// file or a range it does not hold.
+  ExceptionCode readRecords(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count,
+                            std::uint8_t* outBigEndian) const;
+  /// Stores `count` big-endian records from `in`; all or nothing, same errors as readRecords().
+  ExceptionCode writeRecords(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count,
+                             const std::uint8_t* inBigEndian);
+
+  // --- application-facing, typed ---
+
+  /// The records [record, record + count). Throws std::out_of_range when the file does not hold them.
+  std::vector<std::uint16_t> getRecords(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count) const;
+  /// Stores `values` from `record` on; None or IllegalDataAddress (nothing changed).
+  ExceptionCode setRecords(std::uint16_t fileNumber, std::uint16_t record, std::span<const std::uint16_t> values);
+
+ private:
+  std::map<std::uint16_t, std::vector<std::uint16_t>> files_;
+};
+
+}  // namespace modbus

@@ -3,6 +3,7 @@
 // by its own length instead of the whole buffer.
 #include "protocols/modbus_tcp_protocol.h"
 
+#include <array>
 #include <exception>
 #include <utility>
 
@@ -141,10 +142,11 @@ void ModbusTcpProtocol::handleRequest(const FrameHeader& header, std::span<const
     if (!pending && n > 0) framer_->commitFrame(output_, n);
     return;
   }
-  std::size_t n = execute(header, request, scratch_, pending);
+  std::array<std::uint8_t, kMaxPduSize> scratch;  // on the stack: no per-connection copy of it
+  std::size_t n = execute(header, request, scratch, pending);
   if (pending) return;
   if (pending_.empty()) {
-    emit(header, std::span<const std::uint8_t>(scratch_.data(), n));
+    emit(header, std::span<const std::uint8_t>(scratch.data(), n));
     return;
   }
   // Behind an asynchronous answer: wait in line.
@@ -152,7 +154,7 @@ void ModbusTcpProtocol::handleRequest(const FrameHeader& header, std::span<const
   answer.header = header;
   answer.functionCode = request[0];
   answer.ready = true;
-  answer.pdu.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(n));
+  answer.pdu.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 std::size_t ModbusTcpProtocol::execute(const FrameHeader& header, std::span<const std::uint8_t> request,
@@ -215,7 +217,7 @@ void ModbusTcpProtocol::complete(std::uint64_t slot, std::span<const std::uint8_
 void ModbusTcpProtocol::drainPending() {
   while (!pending_.empty() && pending_.front().ready) {
     PendingAnswer answer = std::move(pending_.front());
-    pending_.pop_front();
+    pending_.erase(pending_.begin());
     ++firstSlot_;
     emit(answer.header, answer.pdu);
   }

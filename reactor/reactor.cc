@@ -280,7 +280,12 @@ void Reactor::run(bool installSignalHandlers) {
     // The uv_async_t is referenced, so the loop runs until stop() even with nothing to do (as
     // Twisted's reactor does).
     s.inLoop_ = true;
-    uv_run(s.loop(), UV_RUN_DEFAULT);
+    if (s.busyPolling_) {
+      // finishShutdown() and crash() clear running_; the uv_stop they call ends this pass only.
+      while (s.running_) uv_run(s.loop(), UV_RUN_NOWAIT);
+    } else {
+      uv_run(s.loop(), UV_RUN_DEFAULT);
+    }
     s.inLoop_ = false;
   }
   s.running_ = false;
@@ -302,6 +307,8 @@ void Reactor::crash() {
 }
 
 bool Reactor::running() const { return impl_->running_; }
+
+void Reactor::setBusyPolling(bool on) { impl_->busyPolling_ = on; }
 
 void Reactor::setShutdownGracePeriod(double seconds) { impl_->gracePeriod_ = seconds; }
 

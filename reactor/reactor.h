@@ -61,6 +61,10 @@ class Reactor final : public IReactorTime {
   bool running() const;
   /// How long stop() waits for connections to flush before aborting them (default 5 s).
   void setShutdownGracePeriod(double seconds);
+  /// Busy polling: run() polls for I/O without ever sleeping, so the thread keeps its CPU at
+  /// 100 % and answers without a wakeup. For load generators and latency-critical processes that
+  /// own a core; everything else (timers, triggers, stop) behaves as usual. Set before run().
+  void setBusyPolling(bool on);
 
   // IReactorTime
   double seconds() const override;

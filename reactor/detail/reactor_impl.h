@@ -86,6 +86,7 @@ class ReactorImpl {
   bool stopping_ = false;
   bool ranOnce_ = false;
   bool inLoop_ = false;  // inside uv_run, so uv_stop takes effect now (not on the next uv_run)
+  bool busyPolling_ = false;  // run() spins on UV_RUN_NOWAIT instead of sleeping in UV_RUN_DEFAULT
   double gracePeriod_ = 5.0;
   DelayedCall graceTimer_;
 

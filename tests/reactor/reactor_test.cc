@@ -305,6 +305,36 @@ TEST_CASE("stop through callFromThread from another thread") {
   stopper.join();
 }
 
+TEST_CASE("with busy polling the reactor runs timers, serves a connection and stops as usual") {
+  LoopCleanCheck clean;
+  Reactor r;
+  r.setBusyPolling(true);
+  auto server = std::make_shared<TestServerFactory<>>();
+  server->setup = [&](AccumulatingProtocol& p) {
+    p.onData = [](AccumulatingProtocol& self, reactor::ByteView data) { self.transport().write(data); };
+  };
+  auto port = listenLocal(r, server);
+  const std::uint16_t portNumber = port->getHost().port;
+  std::string echoed;
+  std::thread client;
+  int ticks = 0;
+  r.callLater(0.001, [&] { ++ticks; });
+  r.callLater(0.002, [&] { ++ticks; });
+  r.callWhenRunning([&] {
+    client = std::thread([&] {
+      BlockingClient c("127.0.0.1", portNumber, 10.0);
+      c.sendAll("ping");
+      echoed = c.readExactly(4);
+      r.callFromThread([&] { r.stop(); });
+    });
+  });
+  CHECK(runReactor(r, 20.0));
+  client.join();
+  CHECK(ticks == 2);
+  CHECK(echoed == "ping");
+  CHECK_FALSE(r.running());
+}
+
 // --- shutdown with connections ----------------------------------------------------------------------------
 
 TEST_CASE("stop closes every connection gracefully: clients see the pending data, then EOF") {

@@ -354,12 +354,12 @@ class StringTransport : public ITCPTransport {
   std::size_t bufferedAmount() const override { return buffered_; }
   void setWriteHighWaterMark(std::size_t bytes) override { highWater_ = bytes; }
   void registerProducer(std::shared_ptr<IProducer> producer, bool streaming) override {
-    if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
+    if (!producer_.expired()) throw std::logic_error("registerProducer: a producer is already registered");
     if (lost_) {
       producer->stopProducing();
       return;
     }
-    producer_ = std::move(producer);
+    producer_ = producer;
     streaming_ = streaming;
   }
   void unregisterProducer() override {
@@ -394,7 +394,7 @@ class StringTransport : public ITCPTransport {
   bool aborted() const { return aborted_; }
   int loseCalls() const { return loseCalls_; }
   int abortCalls() const { return abortCalls_; }
-  const std::shared_ptr<IProducer>& producer() const { return producer_; }
+  std::shared_ptr<IProducer> producer() const { return producer_.lock(); }
   bool streaming() const { return streaming_; }
   ProducerState producerState() const { return producerState_; }
 
@@ -405,7 +405,10 @@ class StringTransport : public ITCPTransport {
     if (lost_) return;
     lost_ = true;
     disconnecting_ = true;
-    if (auto p = std::move(producer_)) p->stopProducing();
+    if (auto p = producer_.lock()) {
+      producer_.reset();
+      p->stopProducing();
+    }
     protocol.markDisconnected();
     protocol.connectionLost(reason);
   }
@@ -422,7 +425,9 @@ class StringTransport : public ITCPTransport {
   bool aborted_ = false;
   std::size_t buffered_ = 0;
   std::size_t highWater_ = 64 * 1024;
-  std::shared_ptr<IProducer> producer_;
+  // Held weakly: a protocol that registers itself (ModbusTcpProtocol does) would otherwise form a
+  // cycle with this transport, and a test double has no close callback to break it as TCP does.
+  std::weak_ptr<IProducer> producer_;
   bool streaming_ = false;
   ProducerState producerState_ = ProducerState::Producing;
   bool noDelay_ = false;

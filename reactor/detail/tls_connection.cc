@@ -192,9 +192,12 @@ bool TlsConnection::handshakeSucceeded() {
 }
 
 void TlsConnection::startUserProtocol() {
+  // The factory is needed once: holding it longer would make a cycle with any factory that keeps
+  // its protocols (each protocol holds this connection as its transport), as TCP never does.
+  std::shared_ptr<Factory> factory = std::move(userFactory_);
   std::shared_ptr<Protocol> protocol;
   try {
-    protocol = userFactory_->buildProtocol(peer_);
+    if (factory) protocol = factory->buildProtocol(peer_);
   } catch (const std::exception& e) {
     log::error("buildProtocol for ", peer_.toString(), " threw: ", e.what());
   } catch (...) {
@@ -287,6 +290,7 @@ void TlsConnection::connectionLost(const Failure& reason) {
   }
   state_ = State::Closed;
   finalReason_ = failure_ ? *failure_ : reason;
+  userFactory_.reset();  // lost before the handshake finished
   producer_.reset();
   pending_.clear();
   std::shared_ptr<Protocol> protocol = std::move(protocol_);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "framers/ascii_framer.h"
 #include "framers/crc16.h"
 #include "framers/rtu_framer.h"
 #include "reactor/log.h"
@@ -289,6 +290,12 @@ void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
   } catch (const std::exception& e) {
     reactor::log::error("serial request for unit ", static_cast<int>(unit), " failed: ", e.what());
     n = exceptionResponse(pdu[0], ExceptionCode::ServerDeviceFailure, response);
+  }
+  // FC 8 / 03: the ASCII input delimiter is the device's; the framer follows it for the next frame.
+  if (auto* ascii = dynamic_cast<AsciiFramer*>(framer_.get())) {
+    if (const DeviceContext* device = processor_->context().find(unit)) {
+      ascii->setDelimiter(device->control().asciiDelimiter());
+    }
   }
   if (n == 0) {
     ++counters_.slaveNoResponses;

@@ -450,3 +450,15 @@ TEST_CASE("the serial line takes its baud rate from the options, or 19200") {
   t2->reportConnectionLost(*q, reactor::Failure(reactor::FailureType::ConnectionLost));
   CHECK(lost == 1);
 }
+
+TEST_CASE("serial ASCII follows FC 8/03: the device's new input delimiter ends the next frames") {
+  SerialLineOptions o;
+  o.framer = modbus::FramerType::Ascii;
+  Line line(o);
+  line.receive(std::string_view(":010800032100D3\r\n"));
+  CHECK(line.transport->value() == ":010800032100D3\r\n");
+  line.transport->clear();
+  line.receive(std::string_view(":010300000002FA\r!"));
+  CHECK(line.transport->value() == ":010304006400652F\r\n");
+  CHECK(line.context->find(1)->control().asciiDelimiter() == '!');
+}

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "datastore/device_context.h"
@@ -208,4 +209,21 @@ TEST_CASE("trace_connect is told of the connection and of its end, with the peer
   auto c = connect(options);
   c.transport->reportConnectionLost(*c.protocol);
   CHECK(seen == std::vector<std::string>{"up 192.168.1.1", "down 192.168.1.1"});
+}
+
+TEST_CASE("FC 8/03 over ASCII framing changes the input delimiter the connection expects") {
+  ServerOptions options;
+  options.framer = FramerType::Ascii;
+  auto c = connect(options);
+  // 01 08 0003 2100: the delimiter becomes '!' (LRC D3); the answer echoes and ends with CR LF.
+  c.protocol->dataReceived(reactor::asBytes(std::string_view(":010800032100D3\r\n")));
+  CHECK(c.transport->value() == ":010800032100D3\r\n");
+  c.transport->clear();
+  // CR LF no longer ends a frame; CR '!' does, in the same batch too.
+  c.protocol->dataReceived(reactor::asBytes(std::string_view(":010300000001FB\r\n:010300000001FB\r!")));
+  CHECK(c.transport->value() == ":0103020102F7\r\n");
+  c.transport->clear();
+  // Back to LF (01 08 0003 0A00, LRC EA), sent with '!' as the delimiter still in force.
+  c.protocol->dataReceived(reactor::asBytes(std::string_view(":010800030A00EA\r!:010300000001FB\r\n")));
+  CHECK(c.transport->value() == ":010800030A00EA\r\n:0103020102F7\r\n");
 }

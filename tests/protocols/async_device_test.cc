@@ -82,15 +82,17 @@ TEST_CASE("DelayedDevice setDelay applies to requests submitted afterwards") {
   CHECK(answers.got.size() == 2);
 }
 
-TEST_CASE("destroying a DelayedDevice drops the requests still waiting") {
+TEST_CASE("destroying a DelayedDevice answers the requests still waiting 0x0A at their time") {
   reactor::ManualClock clock;
   Answers answers;
   {
     DelayedDevice device(clock, makeDevice(), 0.5);
     device.submit(1, Bytes{0x03, 0x00, 0x00, 0x00, 0x01}, answers.completion());
   }
-  clock.advance(1.0);
+  clock.advance(0.4);
   CHECK(answers.got.empty());
+  clock.advance(0.1);
+  CHECK(answers.got == std::vector<Bytes>{{0x83, 0x0A}});
 }
 
 }  // namespace

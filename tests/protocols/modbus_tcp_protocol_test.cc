@@ -227,3 +227,19 @@ TEST_CASE("FC 8/03 over ASCII framing changes the input delimiter the connection
   c.protocol->dataReceived(reactor::asBytes(std::string_view(":010800030A00EA\r!:010300000001FB\r\n")));
   CHECK(c.transport->value() == ":010800030A00EA\r\n:0103020102F7\r\n");
 }
+
+TEST_CASE("an asynchronous unit removed with a request waiting answers it 0x0A instead of wedging the connection") {
+  reactor::ManualClock clock;
+  auto unit2 = std::make_shared<DelayedDevice>(
+      clock,
+      std::make_shared<DeviceContext>(DeviceTables{.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 10)}),
+      0.5);
+  auto c = connect({}, unit2);
+  c.protocol->dataReceived(join({read(1, 2), read(2, 1)}));
+  CHECK(c.transport->bytes().empty());  // the unit 1 answer waits behind unit 2's
+  c.factory->setAsyncDevice(2, nullptr);
+  unit2.reset();  // the device is gone with a request of this connection still waiting
+  clock.advance(0.5);
+  CHECK(c.transport->bytes() == join({Bytes{0, 1, 0, 0, 0, 3, 2, 0x83, 0x0A}, Bytes{0, 2, 0, 0, 0, 5, 1, 3, 2, 1, 2}}));
+  CHECK(c.protocol->pendingCount() == 0);
+}

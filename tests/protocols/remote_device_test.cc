@@ -93,3 +93,27 @@ TEST_CASE("a remote device answers 0x0A when its connection attempt fails") {
 
 }  // namespace
 }  // namespace modbus
+
+namespace modbus {
+namespace {
+
+TEST_CASE("a remote device destroyed with a request waiting answers it 0x0A on the next turn") {
+  reactor::testing::LoopCleanCheck clean;
+  reactor::Reactor reactor;
+  const std::uint16_t port = closedPort();
+  std::vector<Bytes> answers;
+  reactor.callWhenRunning([&] {
+    auto device = RemoteDevice::create(reactor, "127.0.0.1", port);
+    device->submit(1, Bytes{0x04, 0x00, 0x00, 0x00, 0x01}, [&](std::span<const std::uint8_t> pdu) {
+      answers.emplace_back(pdu.begin(), pdu.end());
+      reactor.stop();
+    });
+    device.reset();  // e.g. setAsyncDevice(unit, nullptr) while the request waits for the connection
+    CHECK(answers.empty());  // not from inside the destructor
+  });
+  reactor::testing::runReactor(reactor, 5.0);
+  CHECK(answers == std::vector<Bytes>{{0x84, 0x0A}});
+}
+
+}  // namespace
+}  // namespace modbus

@@ -134,6 +134,8 @@ TEST_CASE("server config: a remote unit with other keys, a bad endpoint, or in a
   CHECK(configError(head + R"("units": {"2": {"remote": {"endpoint": "udp:h:1"}}}})").find("units.2.remote.endpoint") !=
         std::string::npos);
   CHECK(configError(head + R"("units": {"2": {"remote": {}}}})").find("missing \"endpoint\"") != std::string::npos);
+  CHECK(configError(head + R"("units": {"2": {"remote": {"endpoint": "tcp:h:1", "timeout": 0}}}})")
+            .find("units.2.remote.timeout: a request timeout must be more than 0 seconds") != std::string::npos);
   CHECK(configError(head + R"("single": true, "units": {"all": {"remote": {"endpoint": "tcp:h:1"}}}})")
             .find("needs \"single\": false") != std::string::npos);
 }

@@ -6,8 +6,13 @@
 #include <doctest/doctest.h>
 #include <modbus/modbus.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -23,6 +28,7 @@
 #include "protocols/remote_device.h"
 #include "reactor/log.h"
 #include "tests/support/server_thread.h"
+#include "tests/support/subprocess.h"
 
 namespace {
 
@@ -233,4 +239,42 @@ TEST_CASE("a request in flight when the downstream goes away is answered 0x0B") 
   REQUIRE(n == 9);
   CHECK(answer[7] == 0x83);
   CHECK(answer[8] == 0x0B);
+}
+
+TEST_CASE("the uvmodbus-server binary serves a configured remote unit next to a unit with device keys") {
+  auto downstreamDevice = device(7);
+  ServerThread downstream(modbus::ServerContext::single(downstreamDevice));
+  char path[] = "/tmp/uvmodbus-gateway-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(path) << R"({"servers": [{"endpoint": "tcp:0:interface=127.0.0.1"}], "missing_unit": "exception_0A",
+    "units": {"1": {"holding_registers": {"count": 10}, "server_id": {"id": [1, 2], "data": "gw"},
+                    "exception_status": "0x81"},
+              "5": {"remote": {"endpoint": "tcp:127.0.0.1:)"
+                      << downstream.port() << R"(", "unit": 1, "timeout": 2}}}})";
+  {
+    testsupport::Subprocess binary(
+        {testsupport::buildDir() + "/uvmodbus-server", "--config", path, "--log-level", "info"});
+    auto line = binary.waitForLine(R"(listening on tcp 127\.0\.0\.1:(\d+))", 10);
+    REQUIRE_MESSAGE(line.has_value(), binary.output());
+    const auto port = static_cast<std::uint16_t>(std::stoi((*line)[1]));
+    Client client(port);
+    CHECK(client.read(0, 2) == std::pair<Registers, int>{{7, 7}, 0});
+    modbus_set_slave(client.get(), 1);
+    std::uint8_t id[MODBUS_MAX_PDU_LENGTH] = {};
+    REQUIRE(modbus_report_slave_id(client.get(), sizeof id, id) == 5);
+    CHECK(std::vector<std::uint8_t>(id, id + 5) == std::vector<std::uint8_t>{1, 2, 0xFF, 'g', 'w'});
+    const std::uint8_t readExceptionStatus[] = {1, 0x07};
+    REQUIRE(modbus_send_raw_request(client.get(), readExceptionStatus, sizeof readExceptionStatus) > 0);
+    std::uint8_t answer[MODBUS_TCP_MAX_ADU_LENGTH];
+    REQUIRE(modbus_receive_confirmation(client.get(), answer) == 9);
+    CHECK(answer[7] == 0x07);
+    CHECK(answer[8] == 0x81);
+    modbus_set_slave(client.get(), 9);
+    CHECK(client.read(0, 1).second == -0x0A);  // missing_unit
+    binary.signal(SIGTERM);
+    CHECK(binary.wait(5) == std::optional<int>(0));
+  }
+  ::unlink(path);
 }

@@ -24,9 +24,14 @@ void DelayedDevice::submit(std::uint8_t unitId, std::span<const std::uint8_t> re
   std::weak_ptr<bool> alive = alive_;
   std::shared_ptr<RequestProcessor> processor = processor_;
   clock_.callLater(delay_, [alive, processor, unitId, copy = std::move(copy), done = std::move(done)] {
-    auto live = alive.lock();
-    if (!live || !*live) return;
     std::array<std::uint8_t, pdu::kMaxSize> response{};
+    auto live = alive.lock();
+    if (!live || !*live) {
+      // The device is gone: the request's client still waits for an answer in its place in line.
+      done(std::span<const std::uint8_t>(
+          response.data(), exceptionResponse(copy[0], ExceptionCode::GatewayPathUnavailable, response)));
+      return;
+    }
     const std::size_t n = processor->process(unitId, copy, response);
     done(std::span<const std::uint8_t>(response.data(), n));
   });

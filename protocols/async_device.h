@@ -36,7 +36,8 @@ class AsyncDevice {
 /// An AsyncDevice that answers from a local device after `delay` seconds on `clock`: a slow datastore
 /// (for tests, and as the model of a device that does I/O). Requests run in the order they were
 /// submitted unless setDelay changes the delay in between. Keeps its timers' state alive itself:
-/// destroying it cancels every request still waiting (they get no answer).
+/// a request still waiting when it is destroyed is answered `fc|0x80 0x0A` at its time (no answer
+/// at all would hold up every later answer of that client's connection).
 class DelayedDevice final : public AsyncDevice {
  public:
   DelayedDevice(reactor::IReactorTime& clock, std::shared_ptr<DeviceContext> device, double delay);

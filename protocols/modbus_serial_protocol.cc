@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "framers/ascii_framer.h"
 #include "framers/crc16.h"
 #include "framers/rtu_framer.h"
 #include "reactor/log.h"
@@ -67,6 +68,20 @@ ModbusSerialProtocol::ModbusSerialProtocol(reactor::IReactorTime& clock, std::sh
 }
 
 ModbusSerialProtocol::~ModbusSerialProtocol() = default;
+
+void ModbusSerialProtocol::countOnServedDevices(void (ControlBlock::*count)()) {
+  // Every device on the line sees the bus (Serial Line guide §6.1: CPT1, CPT2 and CPT8 count what the
+  // device detects on the line, whoever it is for). A device shared by several unit ids counts once.
+  ServerContext& context = processor_->context();
+  const std::vector<std::uint8_t> ids = options_.unitIds.empty() ? context.unitIds() : options_.unitIds;
+  std::vector<const DeviceContext*> done;
+  for (std::uint8_t id : ids) {
+    DeviceContext* device = context.find(id);
+    if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
+    done.push_back(device);
+    (device->control().*count)();
+  }
+}
 
 bool ModbusSerialProtocol::serves(std::uint8_t unitId) const {
   if (unitId == 0) return false;
@@ -184,6 +199,7 @@ void ModbusSerialProtocol::feed(reactor::ByteView data) {
   }
   if (input_.readableBytes() > options_.maxInputBuffer) {
     ++counters_.characterOverruns;
+    countOnServedDevices(&ControlBlock::countBusCharacterOverrun);
     reactor::log::warning("serial line: ", input_.readableBytes(), " bytes without a whole frame; dropping them");
     dropInput();
   }
@@ -210,6 +226,7 @@ std::size_t ModbusSerialProtocol::processFrames(std::span<const std::uint8_t> in
         if (!rtu_ || !inGarbage_) {
           inGarbage_ = true;
           ++counters_.busCommunicationErrors;
+          countOnServedDevices(&ControlBlock::countBusCommunicationError);
         }
         reactor::log::debug("serial line: dropped ", r.consumed, " byte(s): ", r.reason);
         offset += r.consumed;
@@ -245,6 +262,7 @@ std::optional<std::size_t> ModbusSerialProtocol::matchForeignResponse(std::span<
       if (input.size() <= RtuFramer::kMaxAduSize && crcOk(input)) {
         ++counters_.foreignResponses;
         ++counters_.busMessages;
+        countOnServedDevices(&ControlBlock::countBusMessage);
         expected_.reset();
         return input.size();
       }
@@ -256,6 +274,7 @@ std::optional<std::size_t> ModbusSerialProtocol::matchForeignResponse(std::span<
   if (!crcOk(input.first(*length))) return notIt();
   ++counters_.foreignResponses;
   ++counters_.busMessages;
+  countOnServedDevices(&ControlBlock::countBusMessage);
   expected_.reset();
   return *length;
 }
@@ -273,6 +292,7 @@ void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
   if (!serves(unit)) {
     // Another device's business: silence, and its response (RTU) is skipped when it comes.
     ++counters_.foreignRequests;
+    countOnServedDevices(&ControlBlock::countBusMessage);
     if (rtu_) expected_ = Expected{unit, static_cast<std::uint8_t>(pdu[0] & 0x7F)};
     return;
   }
@@ -289,6 +309,12 @@ void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
   } catch (const std::exception& e) {
     reactor::log::error("serial request for unit ", static_cast<int>(unit), " failed: ", e.what());
     n = exceptionResponse(pdu[0], ExceptionCode::ServerDeviceFailure, response);
+  }
+  // FC 8 / 03: the ASCII input delimiter is the device's; the framer follows it for the next frame.
+  if (auto* ascii = dynamic_cast<AsciiFramer*>(framer_.get())) {
+    if (const DeviceContext* device = processor_->context().find(unit)) {
+      ascii->setDelimiter(device->control().asciiDelimiter());
+    }
   }
   if (n == 0) {
     ++counters_.slaveNoResponses;
@@ -311,7 +337,7 @@ void ModbusSerialProtocol::broadcast(std::span<const std::uint8_t> pdu) {
     if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
     done.push_back(device);
     try {
-      processor_->process(id, pdu, scratch_);  // applied; the answer is never sent
+      processor_->processBroadcast(id, pdu);  // applied, counted as a broadcast, never answered
     } catch (const std::exception& e) {
       reactor::log::error("serial broadcast for unit ", static_cast<int>(id), " failed: ", e.what());
     }

@@ -130,6 +130,8 @@ class ModbusSerialProtocol : public reactor::Protocol {
   std::function<void(const reactor::Failure&)> onConnectionLost;
 
  private:
+  /// Calls `count` on the control block of every device this line serves (once per device).
+  void countOnServedDevices(void (ControlBlock::*count)());
   struct Expected {
     std::uint8_t unitId;
     std::uint8_t functionCode;

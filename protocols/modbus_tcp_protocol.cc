@@ -7,6 +7,7 @@
 #include <exception>
 #include <utility>
 
+#include "framers/ascii_framer.h"
 #include "protocols/async_device.h"
 #include "protocols/modbus_server_factory.h"
 #include "reactor/log.h"
@@ -111,6 +112,7 @@ std::size_t ModbusTcpProtocol::processFrames(std::span<const std::uint8_t> input
         return input.size();
       case DecodeStatus::Frame: {
         handleRequest(r.header, r.pdu);
+        followAsciiDelimiter(r.header.unitId);
         ++requests_;
         offset += r.consumed;
         break;
@@ -118,6 +120,16 @@ std::size_t ModbusTcpProtocol::processFrames(std::span<const std::uint8_t> input
     }
   }
   return offset;
+}
+
+void ModbusTcpProtocol::followAsciiDelimiter(std::uint8_t unitId) {
+  // FC 8 / 03 changes the device's input delimiter; the ASCII framer is this connection's, so it
+  // takes the delimiter of the device it last served (one device per line, as the guide has it).
+  auto* ascii = dynamic_cast<AsciiFramer*>(framer_.get());
+  if (ascii == nullptr) return;
+  if (const DeviceContext* device = server_->processor().context().find(unitId)) {
+    ascii->setDelimiter(device->control().asciiDelimiter());
+  }
 }
 
 void ModbusTcpProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {

@@ -82,6 +82,8 @@ class ModbusTcpProtocol : public reactor::Protocol, public reactor::IProducer {
   /// Decodes and answers every whole frame at the front of `input`; returns the bytes consumed.
   std::size_t processFrames(std::span<const std::uint8_t> input);
   void handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request);
+  /// ASCII framing: the input delimiter becomes that of `unitId`'s device (FC 8 / 03).
+  void followAsciiDelimiter(std::uint8_t unitId);
   /// authorize, then the processor, or hands the request to an asynchronous device (pending = true).
   std::size_t execute(const FrameHeader& header, std::span<const std::uint8_t> request,
                       std::span<std::uint8_t> response, bool& pending);

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "framers/ascii_framer.h"
 #include "framers/rtu_framer.h"
 #include "reactor/log.h"
 
@@ -56,6 +57,13 @@ void ModbusUdpProtocol::datagramReceived(reactor::ByteView datagram, const react
     } catch (const std::exception& e) {
       reactor::log::error("udp request from ", addr.toString(), " failed: ", e.what());
       n = r.pdu.empty() ? 0 : exceptionResponse(r.pdu[0], ExceptionCode::ServerDeviceFailure, response);
+    }
+    // FC 8 / 03: an ASCII frame ends at CR + the input delimiter of the device it is for; the
+    // framer takes the delimiter of the device it just served.
+    if (auto* ascii = dynamic_cast<AsciiFramer*>(framer_.get())) {
+      if (const DeviceContext* device = processor_->context().find(r.header.unitId)) {
+        ascii->setDelimiter(device->control().asciiDelimiter());
+      }
     }
     if (n > 0) {
       framer_->commitFrame(output_, n);

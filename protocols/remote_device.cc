@@ -147,14 +147,26 @@ std::shared_ptr<RemoteDevice> RemoteDevice::fromEndpoint(reactor::Reactor& react
 }
 
 RemoteDevice::~RemoteDevice() {
-  // Nobody can be completed any more (the owners are gone); just let go of the link and timers.
+  // Let go of the link and the timers. The clients of requests still waiting are still waiting
+  // for an answer in their place in line (the device was removed, not they): they get 0x0A, from
+  // the reactor's next turn rather than from inside this destructor.
   reactor_.removeSystemEventTrigger(shutdownTrigger_);
   if (retry_.active()) retry_.cancel();
+  std::vector<std::pair<std::uint8_t, Completion>> waiting;
   for (auto& [id, q] : queued_) {
     if (q.timeout.active()) q.timeout.cancel();
+    waiting.emplace_back(q.request[0], std::move(q.done));
   }
   for (auto& [tid, f] : inFlight_) {
     if (f.timeout.active()) f.timeout.cancel();
+    waiting.emplace_back(f.functionCode, std::move(f.done));
+  }
+  if (!waiting.empty()) {
+    reactor_.callLater(0, [waiting = std::move(waiting)] {
+      for (const auto& [functionCode, done] : waiting) {
+        answerException(done, functionCode, ExceptionCode::GatewayPathUnavailable);
+      }
+    });
   }
   if (link_ != nullptr) link_->transport().loseConnection();
 }

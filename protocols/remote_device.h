@@ -44,6 +44,8 @@ struct RemoteDeviceOptions {
 ///   a late answer is dropped. Requests in flight when the connection drops get 0x0B too.
 /// - The connection is made again and again with back-off until stop(); the reactor stopping ends
 ///   it too.
+/// - Destroyed with requests waiting (its unit removed from the server), it answers them 0x0A on
+///   the reactor's next turn.
 /// Create with create()/fromEndpoint() (it must be owned by a shared_ptr); reactor thread only.
 class RemoteDevice final : public AsyncDevice, public std::enable_shared_from_this<RemoteDevice> {
  public:

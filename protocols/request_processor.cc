@@ -313,6 +313,14 @@ void RequestProcessor::broadcast(std::span<const std::uint8_t> request) {
   }
 }
 
+void RequestProcessor::processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request) {
+  DeviceContext* device = context_->find(unitId);
+  if (device == nullptr || request.empty()) return;
+  std::array<std::uint8_t, pdu::kMaxSize> scratch{};
+  superviseDeviceRequest(*device, request, scratch, /*broadcast=*/true,
+                         [&] { return execute(*device, unitId, request, scratch); });
+}
+
 void RequestProcessor::registerCustomFunction(std::shared_ptr<CustomFunction> function) {
   if (!function) throw std::invalid_argument("modbus::RequestProcessor: null CustomFunction");
   const std::uint8_t code = function->functionCode();

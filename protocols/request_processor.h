@@ -69,6 +69,11 @@ class RequestProcessor {
   /// ignoreMissingSlaves, or a handler that chose silence).
   std::size_t process(std::uint8_t unitId, std::span<const std::uint8_t> request, std::span<std::uint8_t> response);
 
+  /// Runs `request` on `unitId`'s device as a broadcast, whatever broadcastEnable says: executed,
+  /// counted and logged with the broadcast flag, never answered (the serial protocol applies a
+  /// serial-line broadcast to each unit it serves with this). No device: nothing happens.
+  void processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request);
+
   ServerContext& context() { return *context_; }
   const ServerContext& context() const { return *context_; }
   const ProcessorOptions& options() const { return options_; }

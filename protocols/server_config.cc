@@ -362,7 +362,11 @@ RemoteUnit parseRemote(const Node& unit) {
     endpoint.fail(e.what());
   }
   if (remote.has("unit")) out.unitId = static_cast<std::uint8_t>(remote.child("unit").integer(0, 255, "a unit id"));
-  if (remote.has("timeout")) out.timeout = remote.child("timeout").seconds();
+  if (remote.has("timeout")) {
+    out.timeout = remote.child("timeout").seconds();
+    // 0 would time every request out before any downstream answer could arrive.
+    if (out.timeout <= 0) remote.child("timeout").fail("a request timeout must be more than 0 seconds");
+  }
   return out;
 }
 

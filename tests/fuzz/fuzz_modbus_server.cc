@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
@@ -36,7 +37,16 @@ std::shared_ptr<ServerContext> makeContext() {
   for (std::uint16_t a = 10; a < 20; ++a) sparse[a] = a;
   DeviceTables s;
   s.holdingRegisters = std::make_shared<SparseDataBlock<std::uint16_t>>(sparse);
-  return ServerContext::multiple({{1, std::make_shared<DeviceContext>(t)}, {2, std::make_shared<DeviceContext>(s)}});
+  auto one = std::make_shared<DeviceContext>(t);
+  // The device functions' state (issue 3): a file, a FIFO, identification needing several PDUs.
+  one->files().addFile(1, 20);
+  one->fifos().addQueue(5, {1, 2, 3});
+  one->identity().setVendorName("fuzz");
+  one->identity().setProductName("target");
+  one->identity().set(0x80, std::string(200, 'a'));
+  one->identity().set(0x81, std::string(200, 'b'));
+  one->control().setServerId({0x42});
+  return ServerContext::multiple({{1, one}, {2, std::make_shared<DeviceContext>(s)}});
 }
 
 void check(bool ok) {
@@ -77,6 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   static auto context = makeContext();
   RequestProcessor processor(context);
+  // Each input starts from power-up diagnostics: FC 8/04 in one input must not silence the next.
+  for (std::uint8_t id : context->unitIds()) context->find(id)->control().reset();
   const FramerType types[] = {FramerType::Socket, FramerType::Rtu, FramerType::Ascii};
   auto framer = makeFramer(types[data[0] % 3]);
   std::size_t step = 1 + data[1] % 64;  // read size: 1..64 bytes

@@ -26,6 +26,29 @@ PDUS = {
     "unknown": bytes([0x41, 1, 2, 3]),
     "sparse_gap": bytes([3, 0, 8, 0, 5]),
     "addr_wrap": bytes([3, 0xFF, 0xFF, 0, 2]),
+    # Device functions (issue 3): unit 1 of the fuzz target has file 1 (20 records), a FIFO at 5 and
+    # identification objects that need several PDUs.
+    "fc07": bytes([7]),
+    "fc08_query": bytes([8, 0, 0, 0xA5, 0x37]),
+    "fc08_bus_count": bytes([8, 0, 0x0B, 0, 0]),
+    "fc08_bad_sub": bytes([8, 0, 0x13, 0, 0]),
+    "fc08_clear": bytes([8, 0, 0x0A, 0, 0]),
+    "fc0b": bytes([0x0B]),
+    "fc0c": bytes([0x0C]),
+    "fc11": bytes([0x11]),
+    "fc14": bytes([0x14, 14, 6, 0, 1, 0, 0, 0, 2, 6, 0, 1, 0, 18, 0, 2]),
+    "fc14_badcount": bytes([0x14, 6, 6, 0, 1, 0, 0, 0]),
+    "fc14_absent": bytes([0x14, 7, 6, 0, 9, 0, 0, 0, 1]),
+    "fc15": bytes([0x15, 11, 6, 0, 1, 0, 3, 0, 2, 0x12, 0x34, 0x56, 0x78]),
+    "fc15_untiled": bytes([0x15, 11, 6, 0, 1, 0, 3, 0, 3, 0x12, 0x34, 0x56, 0x78]),
+    "fc18": bytes([0x18, 0, 5]),
+    "fc18_absent": bytes([0x18, 0, 6]),
+    "fc2b_basic": bytes([0x2B, 0x0E, 1, 0]),
+    "fc2b_extended": bytes([0x2B, 0x0E, 3, 0]),
+    "fc2b_next": bytes([0x2B, 0x0E, 3, 0x81]),
+    "fc2b_individual": bytes([0x2B, 0x0E, 4, 0x80]),
+    "fc2b_absent": bytes([0x2B, 0x0E, 4, 0x05]),
+    "fc2b_canopen": bytes([0x2B, 0x0D, 0]),
 }
 
 
@@ -74,6 +97,13 @@ def main():
     write("rtu_bad_crc", 1, 63, rtu(1, PDUS["fc03"])[:-1] + b"\x00" + rtu(1, PDUS["fc06"]))
     write("ascii_bad_hex", 2, 63, b":01GG\r\n" + ascii_frame(1, PDUS["fc03"]))
     write("ascii_restart", 2, 3, b":0103" + ascii_frame(1, PDUS["fc06"]))
+    # Listen-only mode and back: FC 8/04, a write that must be ignored, FC 8/01 clearing the log, a read.
+    listen_only = [bytes([8, 0, 4, 0, 0]), PDUS["fc06"], bytes([8, 0, 1, 0xFF, 0]), PDUS["fc03"]]
+    write("mbap_fc08_listen_only", 0, 63, b"".join(mbap(i, 1, pdu) for i, pdu in enumerate(listen_only)))
+    write("rtu_fc08_listen_only", 1, 63, b"".join(rtu(1, pdu) for pdu in listen_only))
+    # FC 8/03: the ASCII input delimiter becomes '!', then a frame ending CR '!'.
+    write("ascii_fc08_delimiter", 2, 63,
+          ascii_frame(1, bytes([8, 0, 3, 0x21, 0])) + ascii_frame(1, PDUS["fc03"])[:-1] + b"!")
 
 
 if __name__ == "__main__":

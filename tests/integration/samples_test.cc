@@ -130,3 +130,68 @@ TEST_CASE("sample 03_updating_server increments registers between reads" * docte
   p.signal(SIGTERM);
   CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
 }
+
+namespace {
+
+/// Sends one MBAP request (transaction id 1, `unit`, `pdu`) to 127.0.0.1:port and returns the
+/// answer's PDU, or an empty vector when none came within 5 s.
+std::vector<std::uint8_t> mbapRoundTrip(int port, std::uint8_t unit, const std::vector<std::uint8_t>& pdu) {
+  std::string frame{0, 1, 0, 0, 0, static_cast<char>(pdu.size() + 1), static_cast<char>(unit)};
+  frame.append(pdu.begin(), pdu.end());
+  std::string got;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(frame.size())) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::size_t want = 7;
+    while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
+      pollfd pfd{fd, POLLIN, 0};
+      if (::poll(&pfd, 1, 1000) <= 0) continue;
+      char buf[300];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+      if (got.size() >= 6) want = 6 + ((static_cast<unsigned char>(got[4]) << 8) | static_cast<unsigned char>(got[5]));
+    }
+  }
+  ::close(fd);
+  if (got.size() < 8) return {};
+  return std::vector<std::uint8_t>(got.begin() + 7, got.end());
+}
+
+}  // namespace
+
+TEST_CASE("sample 07_custom_function answers FC 55 and its two sub-functions" * doctest::skip(!samplesConfigured())) {
+  Subprocess p({samplePath("07_custom_function"), "tcp:0:interface=127.0.0.1"});
+  int port = portFrom(p, R"(listening on tcp 127\.0\.0\.1:(\d+))");
+  using Bytes = std::vector<std::uint8_t>;
+  CHECK(mbapRoundTrip(port, 1, {55, 0x01, 0x00, 0x05, 0x03}) == Bytes{55, 0x01, 6, 0, 5, 0, 6, 0, 7});
+  CHECK(mbapRoundTrip(port, 1, {55, 0x02, 0x00, 0x05, 0x03}) == Bytes{55, 0x02, 0, 18});
+  CHECK(mbapRoundTrip(port, 1, {55, 0x03, 0x00, 0x05, 0x03}) == Bytes{55 | 0x80, 0x01});
+  CHECK(mbapRoundTrip(port, 1, {55, 0x01, 0x00, 0x05, 0x00}) == Bytes{55 | 0x80, 0x03});
+  CHECK(mbapRoundTrip(port, 1, {55, 0x01, 0x00, 0x63, 0x02}) == Bytes{55 | 0x80, 0x02});
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+}
+
+TEST_CASE("sample 08_gateway forwards unit 1 to its downstream server and serves unit 2 itself" *
+          doctest::skip(!samplesConfigured())) {
+  Subprocess p({samplePath("08_gateway"), "tcp:0:interface=127.0.0.1"});
+  auto m = p.waitForLine(R"(gateway on 127\.0\.0\.1:(\d+) forwards unit 1)", kStartTimeout);
+  REQUIRE_MESSAGE(m.has_value(), "no gateway line; output:\n" << p.output());
+  const int port = std::stoi((*m)[1]);
+  auto forwarded = readHolding(port, 0, 3);
+  REQUIRE(forwarded.has_value());
+  CHECK(*forwarded == std::vector<std::uint16_t>{1234, 1234, 1234});
+  using Bytes = std::vector<std::uint8_t>;
+  CHECK(mbapRoundTrip(port, 2, {0x03, 0x00, 0x00, 0x00, 0x01}) == Bytes{0x03, 0x02, 0x00, 0x02});
+  CHECK(mbapRoundTrip(port, 1, {0x03, 0x00, 0x63, 0x00, 0x02}) == Bytes{0x83, 0x02});  // downstream's exception
+  CHECK(mbapRoundTrip(port, 3, {0x03, 0x00, 0x00, 0x00, 0x01}) == Bytes{0x83, 0x0B});  // no unit 3
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+}

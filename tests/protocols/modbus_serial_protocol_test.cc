@@ -450,3 +450,61 @@ TEST_CASE("the serial line takes its baud rate from the options, or 19200") {
   t2->reportConnectionLost(*q, reactor::Failure(reactor::FailureType::ConnectionLost));
   CHECK(lost == 1);
 }
+
+TEST_CASE("serial ASCII follows FC 8/03: the device's new input delimiter ends the next frames") {
+  SerialLineOptions o;
+  o.framer = modbus::FramerType::Ascii;
+  Line line(o);
+  line.receive(std::string_view(":010800032100D3\r\n"));
+  CHECK(line.transport->value() == ":010800032100D3\r\n");
+  line.transport->clear();
+  line.receive(std::string_view(":010300000002FA\r!"));
+  CHECK(line.transport->value() == ":010304006400652F\r\n");
+  CHECK(line.context->find(1)->control().asciiDelimiter() == '!');
+}
+
+TEST_CASE("a serial broadcast is counted by each device as a broadcast it did not answer") {
+  Line line;
+  line.receive(withCrc(hexBytes("00 06 00 05 12 34")));
+  CHECK(line.sent().empty());
+  for (std::uint8_t unit : {1, 2}) {
+    const modbus::ControlBlock& c = line.context->find(unit)->control();
+    CHECK(c.counter(modbus::DiagnosticCounter::BusMessage) == 1);
+    CHECK(c.counter(modbus::DiagnosticCounter::ServerMessage) == 1);
+    CHECK(c.counter(modbus::DiagnosticCounter::ServerNoResponse) == 1);
+    CHECK(c.eventCounter() == 1);
+    CHECK(c.events() == std::vector<std::uint8_t>{0x40, 0xC0});  // receive event with the broadcast flag
+  }
+}
+
+TEST_CASE("serial line errors, overruns and other units' messages reach every served device's counters") {
+  SerialLineOptions o;
+  o.maxInputBuffer = 100;
+  Line line(o);
+  auto counter = [&line](std::uint8_t unit, modbus::DiagnosticCounter which) {
+    return line.context->find(unit)->control().counter(which);
+  };
+  line.receive(withCrc(hexBytes("09 03 00 00 00 01")));  // another unit's request: a bus message
+  Bytes bad = kReadUnit1;
+  bad.back() ^= 0xFF;
+  line.receive(concat({bad, kReadUnit1}));  // one run of garbage, then our request
+  CHECK(line.sent() == kAnswerUnit1);
+  Bytes flood = hexBytes("01 41");
+  flood.resize(150, 0x00);
+  line.receive(flood);  // a character overrun
+  for (std::uint8_t unit : {1, 2}) {
+    CAPTURE(unit);
+    CHECK(counter(unit, modbus::DiagnosticCounter::BusCommunicationError) == 1);
+    CHECK(counter(unit, modbus::DiagnosticCounter::BusCharacterOverrun) == 1);
+  }
+  CHECK(counter(1, modbus::DiagnosticCounter::BusMessage) == 2);     // unit 9's and its own
+  CHECK(counter(2, modbus::DiagnosticCounter::BusMessage) == 1);     // unit 9's
+  CHECK(counter(1, modbus::DiagnosticCounter::ServerMessage) == 1);
+  CHECK(counter(2, modbus::DiagnosticCounter::ServerMessage) == 0);
+  // FC 8/0C and 8/12 over the line return them.
+  line.clock.advance(0.005);
+  line.receive(withCrc(hexBytes("01 08 00 0C 00 00")));
+  CHECK(line.sent() == withCrc(hexBytes("01 08 00 0C 00 01")));
+  line.receive(withCrc(hexBytes("01 08 00 12 00 00")));
+  CHECK(line.sent() == withCrc(hexBytes("01 08 00 12 00 01")));
+}

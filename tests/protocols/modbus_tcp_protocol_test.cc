@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "datastore/device_context.h"
@@ -208,4 +209,37 @@ TEST_CASE("trace_connect is told of the connection and of its end, with the peer
   auto c = connect(options);
   c.transport->reportConnectionLost(*c.protocol);
   CHECK(seen == std::vector<std::string>{"up 192.168.1.1", "down 192.168.1.1"});
+}
+
+TEST_CASE("FC 8/03 over ASCII framing changes the input delimiter the connection expects") {
+  ServerOptions options;
+  options.framer = FramerType::Ascii;
+  auto c = connect(options);
+  // 01 08 0003 2100: the delimiter becomes '!' (LRC D3); the answer echoes and ends with CR LF.
+  c.protocol->dataReceived(reactor::asBytes(std::string_view(":010800032100D3\r\n")));
+  CHECK(c.transport->value() == ":010800032100D3\r\n");
+  c.transport->clear();
+  // CR LF no longer ends a frame; CR '!' does, in the same batch too.
+  c.protocol->dataReceived(reactor::asBytes(std::string_view(":010300000001FB\r\n:010300000001FB\r!")));
+  CHECK(c.transport->value() == ":0103020102F7\r\n");
+  c.transport->clear();
+  // Back to LF (01 08 0003 0A00, LRC EA), sent with '!' as the delimiter still in force.
+  c.protocol->dataReceived(reactor::asBytes(std::string_view(":010800030A00EA\r!:010300000001FB\r\n")));
+  CHECK(c.transport->value() == ":010800030A00EA\r\n:0103020102F7\r\n");
+}
+
+TEST_CASE("an asynchronous unit removed with a request waiting answers it 0x0A instead of wedging the connection") {
+  reactor::ManualClock clock;
+  auto unit2 = std::make_shared<DelayedDevice>(
+      clock,
+      std::make_shared<DeviceContext>(DeviceTables{.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 10)}),
+      0.5);
+  auto c = connect({}, unit2);
+  c.protocol->dataReceived(join({read(1, 2), read(2, 1)}));
+  CHECK(c.transport->bytes().empty());  // the unit 1 answer waits behind unit 2's
+  c.factory->setAsyncDevice(2, nullptr);
+  unit2.reset();  // the device is gone with a request of this connection still waiting
+  clock.advance(0.5);
+  CHECK(c.transport->bytes() == join({Bytes{0, 1, 0, 0, 0, 3, 2, 0x83, 0x0A}, Bytes{0, 2, 0, 0, 0, 5, 1, 3, 2, 1, 2}}));
+  CHECK(c.protocol->pendingCount() == 0);
 }

@@ -132,6 +132,18 @@ TEST_CASE("modbus udp carries ASCII frames") {
   CHECK(udp.protocol->framerType() == modbus::FramerType::Ascii);
 }
 
+TEST_CASE("modbus udp ASCII follows FC 8/03: the next datagram's frame ends at CR and the new delimiter") {
+  Udp udp(modbus::FramerType::Ascii);
+  const std::string change = ":010800032100D3\r\n";
+  udp.receive(Bytes(change.begin(), change.end()), peer(3));
+  REQUIRE(udp.transport.sent.size() == 1);
+  CHECK(std::string(udp.transport.sent[0].first.begin(), udp.transport.sent[0].first.end()) == change);
+  const std::string read = ":010300000001FB\r!";
+  udp.receive(Bytes(read.begin(), read.end()), peer(3));
+  REQUIRE(udp.transport.sent.size() == 2);
+  CHECK(std::string(udp.transport.sent[1].first.begin(), udp.transport.sent[1].first.end()) == ":0103020102F7\r\n");
+}
+
 TEST_CASE("modbus udp answers a missing unit with exception 0x0B, or silence when told to") {
   Udp udp;
   udp.receive(hexBytes("00 01 00 00 00 06 09 03 00 00 00 01"), peer(4));

@@ -4,7 +4,7 @@
 // value i (the RTU load checks content), coils and discrete inputs are off.
 //
 //   uvmodbus-bench-server [--tcp PORT] [--udp PORT] [--serial DEVICE --baud N]
-//                         [--tls PORT --cert FILE --key FILE --ca FILE [--roles]]
+//                         [--tls PORT --cert FILE --key FILE --ca FILE [--roles] [--ciphersuites A,B]]
 //
 // Port 0 binds a free port. Once everything listens it prints one line
 // "listening tcp=P udp=P tls=P serial=DEVICE" (only the endpoints asked for) and serves until
@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   unsigned baud = 115200;
   std::string cert, key, ca;
   bool roles = false;
+  std::string ciphersuites;
   app.add_option("--tcp", tcpPort, "Modbus/TCP port (0: any free one)")->check(CLI::Range(0, 65535));
   app.add_option("--udp", udpPort, "Modbus/UDP port (0: any free one)")->check(CLI::Range(0, 65535));
   app.add_option("--serial", serialDevice, "serve Modbus RTU on this serial device (e.g. a pty's slave)");
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   app.add_option("--cert", cert, "TLS: server certificate");
   app.add_option("--key", key, "TLS: server private key");
   app.add_option("--ca", ca, "TLS: CA that client certificates must chain to");
+  app.add_option("--ciphersuites", ciphersuites, "TLS: suites the server accepts, comma-separated (default: mbedTLS's)");
   app.add_flag("--roles", roles, "TLS: authorize by the certificate's role (Operator: FC 1-6, 15, 16)");
   CLI11_PARSE(app, argc, argv);
   if (tcpPort < 0 && udpPort < 0 && tlsPort < 0 && serialDevice.empty()) {
@@ -113,7 +115,8 @@ int main(int argc, char** argv) {
       tls = std::make_unique<modbus::ModbusTlsServer>(reactor, context, std::move(tlsOptions));
       // max_handshakes above the default 64: scenario h opens 100 connections in a burst.
       auto bound = tls->listen("tls:" + std::to_string(tlsPort) + ":interface=127.0.0.1:backlog=1024:cert=" +
-                               escaped(cert) + ":key=" + escaped(key) + ":ca=" + escaped(ca) + ":max_handshakes=1024");
+                               escaped(cert) + ":key=" + escaped(key) + ":ca=" + escaped(ca) + ":max_handshakes=1024" +
+                               (ciphersuites.empty() ? std::string() : ":ciphersuites=" + escaped(ciphersuites)));
       ready += " tls=" + std::to_string(bound.port);
     }
   } catch (const std::exception& e) {

@@ -13,6 +13,10 @@ SCENARIOS = {
     "c": "idle connections",
     "d": "connections opened at once",
     "e": "99 conns + 1 slow client",
+    "f": "FC3 x10 over UDP, 100 sockets, depth 1",
+    "g": "RTU FC3 x10 over a pty, 115200 8E1",
+    "h": "FC3 x10 over TLS, 100 conns, depth 1",
+    "hs": "TLS: connect + full handshake + 1 request + close",
 }
 
 
@@ -72,7 +76,22 @@ def rows(runs):
             notes.append(f"{r['connections_lost']} connections lost")
         if r.get("timed_out"):
             notes.append("timed out")
-        if r["mode"] == "closed_loop":
+        if r.get("transport") == "udp":
+            notes.append(f"{r.get('udp_lost', 0)} lost (unanswered after {r.get('udp_timeout_s', 0):g} s, "
+                         f"re-issued), {r.get('udp_late', 0)} late")
+        if r["mode"] == "rtu":
+            notes.insert(0, f"pairs/s; line max {num(r.get('line_pairs_per_s'), 1)} pairs/s at {r.get('baud')} baud, "
+                            f"{r.get('bits_per_char')} bits/char, t3.5 {r.get('t35_ms', 0):g} ms: "
+                            f"{num(r.get('ratio_to_line'), 1)}x the line")
+            out.append((scenario, server, desc, r.get("req_per_s"), r.get("p50_us"), r.get("p99_us"),
+                        r.get("server_cpu_us_per_req"), r.get("server_cpu_pct"), r.get("loadgen_cpu_pct"), rss_mib,
+                        "; ".join(notes)))
+        elif r["mode"] == "reconnect":
+            notes.insert(0, f"handshakes/s, {r['connections']} at a time; {r.get('handshakes', 0)} in the whole run")
+            out.append((scenario, server, desc, r.get("req_per_s"), r.get("p50_us"), r.get("p99_us"),
+                        r.get("server_cpu_us_per_req"), r.get("server_cpu_pct"), r.get("loadgen_cpu_pct"), rss_mib,
+                        "; ".join(notes)))
+        elif r["mode"] == "closed_loop":
             if r.get("runs", 1) > 1:
                 notes.append(f"median of {r['runs']}: " + "/".join(f"{v:,}" for v in r["all_req_per_s"]))
             if r.get("slow_clients"):
@@ -118,6 +137,30 @@ def ratios(runs):
             drop = 100 * (1 - slow / base)
             lines.append(f"scenario e: the 99 normal connections beside a slow client: {num(slow)} req/s vs "
                          f"{num(base)} in a: {drop:.1f}% drop" + (" (no drop)" if drop <= 0 else ""))
+    for scenario, name in (("f", "UDP"), ("h", "TLS")):
+        mine = f"{scenario}/uvmodbus"
+        if mine in runs and "a/uvmodbus" in runs:
+            rps = ratio(get(mine, "req_per_s"), get("a/uvmodbus", "req_per_s"))
+            cpu = ratio(get(mine, "server_cpu_us_per_req"), get("a/uvmodbus", "server_cpu_us_per_req"))
+            text = (f"scenario {scenario}: {name}/TCP req/s = {num(rps, 2)}x ({num(get(mine, 'req_per_s'))} vs "
+                    f"{num(get('a/uvmodbus', 'req_per_s'))} in a)")
+            if cpu is not None:
+                text += (f", server CPU per request = {num(cpu, 2)}x ({num(get(mine, 'server_cpu_us_per_req'), 2)} vs "
+                         f"{num(get('a/uvmodbus', 'server_cpu_us_per_req'), 2)} us)")
+            lines.append(text)
+    if "f/uvmodbus" in runs:
+        lines.append(f"scenario f: {get('f/uvmodbus', 'udp_lost') or 0} UDP requests lost and re-issued, "
+                     f"{get('f/uvmodbus', 'udp_late') or 0} late replies")
+    if "g/uvmodbus" in runs:
+        r = runs["g/uvmodbus"]
+        lines.append(f"scenario g: RTU over a pty {num(r.get('req_per_s'))} pairs/s vs the line's maximum "
+                     f"{num(r.get('line_pairs_per_s'), 1)} pairs/s at {r.get('baud')} baud "
+                     f"({r.get('bits_per_char')} bits/char): {num(r.get('ratio_to_line'), 1)}x "
+                     f"(a pty does not pace bytes at the baud rate)")
+    if "hs/uvmodbus" in runs:
+        r = runs["hs/uvmodbus"]
+        lines.append(f"scenario h: {num(r.get('req_per_s'))} full TLS handshakes/s ({r['connections']} at a time, "
+                     f"each with one request), server CPU {num(r.get('server_cpu_us_per_req'), 0)} us per handshake")
     if "d/uvmodbus" in runs:
         r = runs["d/uvmodbus"]
         verdict = "yes" if r["within_deadline"] == r["connections"] else "no"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # bench/run.sh: the shipped benchmark. Runs uvmodbus-server, a libmodbus server and a pymodbus
 # server under the same load from uvmodbus-loadgen and prints a table plus Markdown for
-# BENCHMARKS.md. Servers run pinned to CPU 0, the load to CPU 1.
+# BENCHMARKS.md. Servers run pinned to CPU 0, the load to CPU 1. Scenarios f (UDP), g (RTU over a
+# pseudo-terminal) and h (TLS) run against uvmodbus-bench-server.
 #
 #   bench/run.sh [BUILD_DIR] [--quick] [--repeat N] [--only uvmodbus,libmodbus,pymodbus]
-#                [--endpoint-options ':backlog=1024'] [--out FILE]
+#                [--scenarios a,b,c,d,e,f,g,h] [--endpoint-options ':backlog=1024'] [--out FILE]
 #
-# BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-loadgen and libmodbus-server
-# (configure with -DUVMODBUS_BENCH=ON); this script builds nothing. --quick: 1-2 s measurements,
+# BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-loadgen, libmodbus-server and
+# uvmodbus-bench-server (configure with -DUVMODBUS_BENCH=ON); this script builds nothing.
+# --scenarios: the scenarios to run (default all). --quick: 1-2 s measurements,
 # for a CI smoke run. --repeat N: run each throughput measurement (a, b, e) N times, each on a fresh
 # server, and report the median by req/s (a shared machine is noisy). --only: the servers to run
 # (scenarios needing one left out are skipped). --endpoint-options: appended to uvmodbus-server's
@@ -21,6 +23,7 @@ QUICK=0
 REPEAT=1
 ENDPOINT_OPTIONS=""
 ONLY="uvmodbus,libmodbus,pymodbus"
+SCENARIOS="a,b,c,d,e,f,g,h"
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --repeat) REPEAT="${2:?--repeat needs a count}"; shift ;;
     --endpoint-options) ENDPOINT_OPTIONS="${2?--endpoint-options needs a value}"; shift ;;
     --only) ONLY="${2:?--only needs a list}"; shift ;;
+    --scenarios) SCENARIOS="${2:?--scenarios needs a list}"; shift ;;
     --out) OUT="${2:?--out needs a file}"; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -42,15 +46,27 @@ PY=/usr/bin/python3  # Debian's python: pymodbus 3.0 comes from python3-pymodbus
 LOADGEN="$BUILD/uvmodbus-loadgen"
 UVSERVER="$BUILD/uvmodbus-server"
 LMSERVER="$BUILD/libmodbus-server"
+BENCHSERVER="$BUILD/uvmodbus-bench-server"
 PMSERVER="$HERE/pymodbus_server.py"
 
 case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a count >= 1" >&2; exit 2 ;; esac
 
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
-for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants libmodbus && echo "$LMSERVER"); do
+runs() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+for s in ${SCENARIOS//,/ }; do
+  case "$s" in a|b|c|d|e|f|g|h) ;; *) echo "run.sh: unknown scenario $s (a..h)" >&2; exit 2 ;; esac
+done
+# Scenarios f, g and h measure uvmodbus only (on uvmodbus-bench-server).
+wants_bench() { wants uvmodbus && { runs f || runs g || runs h; }; }
+for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants libmodbus && echo "$LMSERVER") \
+            $(wants_bench && echo "$BENCHSERVER"); do
   [ -x "$tool" ] || { echo "run.sh: missing $tool (build with -DUVMODBUS_BENCH=ON)" >&2; exit 2; }
 done
 [ -x "$PY" ] || { echo "run.sh: $PY is missing" >&2; exit 2; }
+
+if wants uvmodbus && runs h && ! command -v openssl >/dev/null; then
+  echo "run.sh: scenario h needs the openssl command" >&2; exit 2
+fi
 
 if [ "$QUICK" = 1 ]; then
   WARMUP=0.5; DURATION=1.5
@@ -199,9 +215,133 @@ scenario() {
   if [ "$1" != "--" ]; then maxconn=$1; shift; fi
   shift  # --
   wants "$server" || return 0
+  runs "$scenario" || return 0
   start_server "$server" "$maxconn" || return 0
   load "$scenario" "$server" "$@"
   stop_server
+}
+
+# start_bench_server ARGS...: uvmodbus-bench-server pinned like the others; waits (at most 10 s)
+# for its "listening ..." line and sets SERVER_PID and BENCH_READY (that line).
+start_bench_server() {
+  local log="$WORK/bench-server.log"
+  : > "$log"
+  "${PIN_SERVER[@]}" "$BENCHSERVER" "$@" > "$log" 2>&1 &
+  SERVER_PID=$!
+  STARTED+=("$SERVER_PID")
+  BENCH_READY=""
+  local i
+  for i in $(seq 1 100); do  # 100 x 0.1 s = 10 s at most
+    BENCH_READY=$(grep -m1 "^listening" "$log" 2>/dev/null)
+    if [ -n "$BENCH_READY" ]; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    fail "uvmodbus-bench-server did not report listening within 10 s:"
+    kill "$SERVER_PID" 2>/dev/null
+  else
+    fail "uvmodbus-bench-server exited before it reported listening:"
+  fi
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+  sed 's/^/    /' "$log" >&2
+  return 1
+}
+
+# bench_port KIND: the port of KIND (udp, tls) in the bench server's readiness line.
+bench_port() { echo "$BENCH_READY" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# make_certificates DIR: a throwaway CA, a server certificate for 127.0.0.1/localhost and a client
+# certificate carrying the Modbus role extension (OID 1.3.6.1.4.1.50316.802.1, UTF8String
+# "Operator"), all RSA 2048, valid 2 days. Everything lives in $WORK, removed at exit.
+make_certificates() {
+  local dir=$1
+  mkdir -p "$dir" || return 1
+  cat > "$dir/ext.cnf" <<'CNF'
+[v3_server]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+[v3_client]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+1.3.6.1.4.1.50316.802.1 = ASN1:UTF8String:Operator
+CNF
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 2 \
+      -subj "/CN=uvmodbus bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$dir/server.key" -out "$dir/server.csr" \
+      -subj "/CN=uvmodbus bench server" &&
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -set_serial 2 -days 2 \
+      -sha256 -extfile "$dir/ext.cnf" -extensions v3_server -out "$dir/server.pem" &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$dir/client.key" -out "$dir/client.csr" \
+      -subj "/CN=uvmodbus bench operator" &&
+    openssl x509 -req -in "$dir/client.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -set_serial 3 -days 2 \
+      -sha256 -extfile "$dir/ext.cnf" -extensions v3_client -out "$dir/client.pem"
+  } > "$dir/openssl.log" 2>&1 || { sed 's/^/    /' "$dir/openssl.log" >&2; return 1; }
+}
+
+# bench_scenario SCENARIO KIND SERVER_ARGS -- LOADGEN_ARGS: a fresh bench server, one loadgen run
+# against its KIND port (udp, tls).
+bench_scenario() {
+  local scenario=$1 kind=$2
+  shift 2
+  local server_args=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do server_args+=("$1"); shift; done
+  shift  # --
+  start_bench_server "${server_args[@]}" || return 0
+  SERVER_PORT=$(bench_port "$kind")
+  if [ -z "$SERVER_PORT" ]; then
+    fail "$scenario: no $kind port in the bench server's line: $BENCH_READY"
+  else
+    load "$scenario" uvmodbus "$@"
+  fi
+  stop_server
+}
+
+# rtu_scenario: the load generator opens a pseudo-terminal and prints "pty PATH"; the bench server
+# then serves RTU on that path at 115 200 baud; the load generator waits for its first valid reply.
+rtu_scenario() {
+  local out="$WORK/rtu.out" err="$WORK/rtu.err" pidfile="$WORK/rtu-server.pid" path="" lg i
+  : > "$out"; : > "$err"; rm -f "$pidfile"
+  "${PIN_LOAD[@]}" "$LOADGEN" --rtu --baud 115200 --char-bits 11 --mix 3:10 --warmup "$WARMUP" \
+    --duration "$DURATION" --start-timeout 10 --server-pid-file "$pidfile" --json --label g/uvmodbus \
+    > "$out" 2> "$err" &
+  lg=$!
+  STARTED+=("$lg")
+  for i in $(seq 1 100); do  # at most 10 s for the pty
+    path=$(sed -n 's/^pty //p' "$err" | head -n1)
+    [ -n "$path" ] && break
+    kill -0 "$lg" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$path" ]; then
+    fail "g: the load generator opened no pty:"
+    sed 's/^/    /' "$err" >&2
+    kill "$lg" 2>/dev/null; wait "$lg" 2>/dev/null
+    return
+  fi
+  if start_bench_server --serial "$path" --baud 115200; then
+    echo "$SERVER_PID" > "$pidfile"
+  else
+    kill "$lg" 2>/dev/null
+  fi
+  wait "$lg"  # bounded by the load generator: start timeout + warmup + duration + 5 s
+  local rc=$? line
+  line=$(head -n1 "$out")
+  stop_server
+  if [ -z "$line" ] || [ "${line:0:1}" != "{" ]; then
+    fail "loadgen for g/uvmodbus exited $rc without a result:"
+    sed 's/^/    /' "$err" >&2
+    return
+  fi
+  echo "$line" >> "$RESULTS"
+  [ $rc -eq 0 ] || fail "g/uvmodbus: $line"
+  echo "  g/uvmodbus done" >&2
 }
 
 # repeated SCENARIO SERVER -- ARGS: scenario() REPEAT times (throughput measurements only).
@@ -228,6 +368,32 @@ scenario c uvmodbus $((IDLE_CONNECTIONS + 100)) -- --idle --connections "$IDLE_C
 scenario d uvmodbus -- --first-reply-deadline 1 --connections "$BURST_CONNECTIONS" --connect-timeout 15
 # e. one slow client (a byte every 50 ms) beside 99 normal connections.
 repeated e uvmodbus -- "${CLOSED[@]}" --connections 99 --depth 1 --slow-clients 1 --slow-interval 0.05
+
+if wants uvmodbus; then
+  # f. scenario a's load over UDP: 100 sockets, one request in flight each, MBAP per datagram.
+  if runs f; then
+    for i in $(seq 1 "$REPEAT"); do
+      bench_scenario f udp --udp 0 -- "${CLOSED[@]}" --udp --udp-timeout 0.2 --connections 100 --depth 1
+    done
+  fi
+  # g. Modbus RTU over a pseudo-terminal at 115 200 baud, one request at a time.
+  runs g && rtu_scenario
+  # h. scenario a's load over TLS (client certificates, roles), then full handshakes per second.
+  if runs h; then
+    if make_certificates "$WORK/tls"; then
+      T="$WORK/tls"
+      TLS_SERVER=(--tls 0 --cert "$T/server.pem" --key "$T/server.key" --ca "$T/ca.pem" --roles)
+      TLS_CLIENT=(--tls --ca "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key")
+      for i in $(seq 1 "$REPEAT"); do
+        bench_scenario h tls "${TLS_SERVER[@]}" -- "${CLOSED[@]}" "${TLS_CLIENT[@]}" --connections 100 --depth 1
+      done
+      bench_scenario hs tls "${TLS_SERVER[@]}" -- --warmup "$WARMUP" --duration "$DURATION" --mix 3:10 \
+        "${TLS_CLIENT[@]}" --reconnect --connections 8
+    else
+      fail "h: openssl could not make the test certificates"
+    fi
+  fi
+fi
 
 [ -n "$OUT" ] && cp "$RESULTS" "$OUT"
 MACHINE="$(nproc) CPUs, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), ${BUSY}% busy before the run"

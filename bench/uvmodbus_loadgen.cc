@@ -1,5 +1,7 @@
 // uvmodbus-loadgen: a closed-loop Modbus/TCP load generator on our reactor (connectTCP), with an
-// idle-connections mode and a first-reply-deadline mode. Every reply is validated.
+// idle-connections mode and a first-reply-deadline mode; MBAP over UDP (--udp) and over TLS (--tls,
+// connectTLS), a reconnect mode that measures full TLS handshakes, and Modbus RTU over a
+// pseudo-terminal (--rtu). Every reply is validated.
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +12,7 @@
 
 #include "bench/loadgen/load_generator.h"
 #include "bench/loadgen/request_mix.h"
+#include "bench/loadgen/rtu_bench.h"
 #include "reactor/log.h"
 
 namespace {
@@ -27,6 +30,7 @@ nlohmann::json toJson(const std::string& label, const bench::LoadOptions& o, con
   nlohmann::json j;
   j["label"] = label;
   j["mode"] = bench::loadModeName(r.mode);
+  j["transport"] = bench::loadTransportName(r.transport);
   j["ok"] = r.ok();
   j["connections"] = o.connections;
   j["depth"] = o.depth;
@@ -41,7 +45,16 @@ nlohmann::json toJson(const std::string& label, const bench::LoadOptions& o, con
     if (r.errorsByKind[i] != 0) kinds[bench::replyErrorName(static_cast<bench::ReplyError>(i))] = r.errorsByKind[i];
   }
   j["errors_by_kind"] = kinds;
-  if (r.mode == bench::LoadMode::ClosedLoop) {
+  if (r.transport == bench::LoadTransport::Udp) {
+    j["udp_lost"] = r.udpLost;
+    j["udp_late"] = r.udpLate;
+    j["udp_timeout_s"] = o.udpTimeout;
+  }
+  if (r.mode == bench::LoadMode::Reconnect) {
+    j["handshakes"] = r.connected;
+    j["handshakes_per_s"] = r.requestsPerSecond;
+  }
+  if (r.mode == bench::LoadMode::ClosedLoop || r.mode == bench::LoadMode::Reconnect) {
     j["requests"] = r.requests;
     j["seconds"] = r.measuredSeconds;
     j["req_per_s"] = r.requestsPerSecond;
@@ -62,7 +75,7 @@ nlohmann::json toJson(const std::string& label, const bench::LoadOptions& o, con
   }
   if (r.haveServer) {
     j["server_peak_rss_kb"] = r.serverPeakRssKb;
-    if (r.mode == bench::LoadMode::ClosedLoop) {
+    if (r.mode == bench::LoadMode::ClosedLoop || r.mode == bench::LoadMode::Reconnect) {
       j["server_cpu_s"] = r.serverCpuSeconds;
       j["server_cpu_pct"] = r.serverCpuPercent;
       j["server_cpu_us_per_req"] = r.serverCpuUsPerRequest;
@@ -79,7 +92,14 @@ nlohmann::json toJson(const std::string& label, const bench::LoadOptions& o, con
 void printHuman(const bench::LoadOptions& o, const bench::LoadResult& r) {
   std::printf("mode %s: %u/%u connected, %u failed, %u lost%s\n", bench::loadModeName(r.mode), r.connected,
               r.connectionsRequested, r.connectFailed, r.connectionsLost, r.timedOut ? ", TIMED OUT" : "");
-  if (r.mode == bench::LoadMode::ClosedLoop) {
+  if (r.transport == bench::LoadTransport::Udp) {
+    std::printf("udp: %llu requests lost (re-issued after %.3f s), %llu late replies\n",
+                static_cast<unsigned long long>(r.udpLost), o.udpTimeout, static_cast<unsigned long long>(r.udpLate));
+  }
+  if (r.mode == bench::LoadMode::Reconnect) {
+    std::printf("%u connections (handshakes) in the whole run\n", r.connected);
+  }
+  if (r.mode == bench::LoadMode::ClosedLoop || r.mode == bench::LoadMode::Reconnect) {
     std::printf("requests %llu in %.2f s: %.0f req/s\n", static_cast<unsigned long long>(r.requests),
                 r.measuredSeconds, r.requestsPerSecond);
     std::printf("latency us: p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  mean %.1f\n", r.p50Us, r.p99Us, r.p999Us,
@@ -94,7 +114,7 @@ void printHuman(const bench::LoadOptions& o, const bench::LoadResult& r) {
                 r.connectionsRequested, r.slowestFirstReplyMs);
   }
   if (r.haveServer) {
-    if (r.mode == bench::LoadMode::ClosedLoop) {
+    if (r.mode == bench::LoadMode::ClosedLoop || r.mode == bench::LoadMode::Reconnect) {
       std::printf("server cpu %.2f s (%.0f%%), %.2f us/request, peak rss %llu kB\n", r.serverCpuSeconds,
                   r.serverCpuPercent, r.serverCpuUsPerRequest, static_cast<unsigned long long>(r.serverPeakRssKb));
     } else if (r.mode == bench::LoadMode::Idle) {
@@ -113,6 +133,74 @@ void printHuman(const bench::LoadOptions& o, const bench::LoadResult& r) {
   std::printf("\n%s\n", r.ok() ? "OK" : "FAILED");
 }
 
+nlohmann::json rtuJson(const std::string& label, const bench::RtuBenchOptions& o, const bench::RtuBenchResult& r) {
+  nlohmann::json j;
+  j["label"] = label;
+  j["mode"] = "rtu";
+  j["transport"] = "rtu";
+  j["ok"] = r.ok();
+  j["pty"] = r.ptyPath;
+  j["server_ready"] = r.serverReady;
+  j["timed_out"] = r.timedOut;
+  j["errors"] = r.errors;
+  j["errors_by_kind"] = r.errorsByKind;
+  j["connections"] = 1;
+  j["depth"] = 1;
+  j["requests"] = r.pairs;
+  j["seconds"] = r.measuredSeconds;
+  j["req_per_s"] = r.pairsPerSecond;
+  j["p50_us"] = r.p50Us;
+  j["p99_us"] = r.p99Us;
+  j["max_us"] = r.maxUs;
+  j["mean_us"] = r.meanUs;
+  j["loadgen_cpu_pct"] = r.loadgenCpuPercent;
+  j["baud"] = o.baud;
+  j["bits_per_char"] = o.bitsPerCharacter;
+  j["request_bytes"] = 8;
+  j["response_bytes"] = o.request.replyLength();
+  j["t35_ms"] = r.line.t35Seconds * 1e3;
+  j["line_pairs_per_s"] = r.line.pairsPerSecond;
+  j["ratio_to_line"] = r.ratioToLine;
+  if (r.haveServer) {
+    j["server_peak_rss_kb"] = r.serverPeakRssKb;
+    j["server_cpu_s"] = r.serverCpuSeconds;
+    j["server_cpu_pct"] = r.serverCpuPercent;
+    j["server_cpu_us_per_req"] = r.serverCpuUsPerRequest;
+  }
+  return j;
+}
+
+int runRtu(const bench::RtuBenchOptions& o, const std::string& label, bool json) {
+  bench::RtuBenchResult r;
+  try {
+    r = bench::runRtuBench(o, [](const std::string& path) {
+      // run.sh waits for this line to start the server on the slave side.
+      std::fprintf(stderr, "pty %s\n", path.c_str());
+      std::fflush(stderr);
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "uvmodbus-loadgen: " << e.what() << "\n";
+    return 2;
+  }
+  if (json) {
+    std::cout << rtuJson(label, o, r).dump() << std::endl;
+  } else {
+    std::printf("rtu over %s: server %s\n", r.ptyPath.c_str(), r.serverReady ? "ready" : "NEVER ANSWERED");
+    std::printf("pairs %llu in %.2f s: %.0f pairs/s; latency us p50 %.0f p99 %.0f max %.0f\n",
+                static_cast<unsigned long long>(r.pairs), r.measuredSeconds, r.pairsPerSecond, r.p50Us, r.p99Us,
+                r.maxUs);
+    std::printf("line maximum at %u baud, %u bits/char, 8+%zu bytes, t3.5 %.3f ms: %.1f pairs/s; ratio %.1fx\n",
+                o.baud, o.bitsPerCharacter, o.request.replyLength(), r.line.t35Seconds * 1e3, r.line.pairsPerSecond,
+                r.ratioToLine);
+    if (r.haveServer) {
+      std::printf("server cpu %.2f s (%.0f%%), %.2f us/request\n", r.serverCpuSeconds, r.serverCpuPercent,
+                  r.serverCpuUsPerRequest);
+    }
+    std::printf("errors %llu\n%s\n", static_cast<unsigned long long>(r.errors), r.ok() ? "OK" : "FAILED");
+  }
+  return r.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,8 +215,32 @@ int main(int argc, char** argv) {
   bool idle = false;
   double deadline = 0;
   bool json = false;
+  bool udp = false;
+  bool tls = false;
+  bool reconnect = false;
+  bool rtu = false;
+  bench::RtuBenchOptions rtuOptions;
+  std::string serverPidFile;
+  auto* portOption = app.add_option("--port", o.port, "server port");
   app.add_option("--host", o.host, "server address")->capture_default_str();
-  app.add_option("--port", o.port, "server port")->required();
+  app.add_flag("--udp", udp, "MBAP over UDP: one socket per connection, -d requests in flight each");
+  app.add_option("--udp-timeout", o.udpTimeout, "UDP: seconds before a request counts as lost and is re-issued")
+      ->capture_default_str()->check(CLI::Range(0.001, 60.0));
+  app.add_flag("--tls", tls, "MBAP over TLS (connectTLS); needs --ca, --cert, --key");
+  app.add_option("--ca", o.tlsCaFile, "TLS: CA certificate the server's chains to");
+  app.add_option("--cert", o.tlsCertFile, "TLS: client certificate");
+  app.add_option("--key", o.tlsKeyFile, "TLS: client private key");
+  app.add_option("--tls-server-name", o.tlsServerName, "TLS: name checked in the server's certificate")
+      ->capture_default_str();
+  app.add_flag("--reconnect", reconnect,
+               "each connection loops: connect (TLS: full handshake), one request, close; reports cycles/s");
+  app.add_flag("--rtu", rtu, "Modbus RTU over a pseudo-terminal it opens (prints 'pty PATH' on stderr)");
+  app.add_option("--baud", rtuOptions.baud, "RTU: baud rate for the line's theoretical rate")->capture_default_str();
+  app.add_option("--char-bits", rtuOptions.bitsPerCharacter, "RTU: bits per character, 11 (8E1/8N2) or 10 (8N1)")
+      ->capture_default_str()->check(CLI::Range(7u, 12u));
+  app.add_option("--server-pid-file", serverPidFile, "RTU: file holding the server's pid (read after start-up)");
+  app.add_option("--start-timeout", rtuOptions.startTimeout, "RTU: seconds to wait for the server's first reply")
+      ->capture_default_str();
   app.add_option("-c,--connections", o.connections, "connections")->capture_default_str()->check(CLI::Range(1u, 100000u));
   app.add_option("-d,--depth", o.depth, "requests in flight per connection (pipelined)")
       ->capture_default_str()->check(CLI::Range(1u, 1024u));
@@ -151,6 +263,44 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print one JSON line instead of text");
   CLI11_PARSE(app, argc, argv);
 
+  if (rtu) {
+    if (udp || tls || idle || deadline > 0 || reconnect) {
+      std::cerr << "uvmodbus-loadgen: --rtu excludes --udp, --tls, --idle, --reconnect and --first-reply-deadline\n";
+      return 2;
+    }
+    std::vector<bench::RequestSpec> specs;
+    try {
+      specs = bench::parseMix(mix, static_cast<std::uint16_t>(address));
+    } catch (const bench::MixError& e) {
+      std::cerr << "uvmodbus-loadgen: " << e.what() << "\n";
+      return 2;
+    }
+    if (specs.size() != 1 || (specs[0].function != 3 && specs[0].function != 4)) {
+      std::cerr << "uvmodbus-loadgen: --rtu takes one FC 3 or FC 4 item in --mix\n";
+      return 2;
+    }
+    rtuOptions.request = bench::RtuReadRequest{static_cast<std::uint8_t>(unit), specs[0].function, specs[0].address,
+                                               specs[0].quantity};
+    rtuOptions.warmup = o.warmup;
+    rtuOptions.duration = o.duration;
+    rtuOptions.serverPidFile = serverPidFile;
+    return runRtu(rtuOptions, label, json);
+  }
+  if (portOption->count() == 0) {
+    std::cerr << "uvmodbus-loadgen: --port is required\n";
+    return 2;
+  }
+  if (udp && tls) {
+    std::cerr << "uvmodbus-loadgen: --udp and --tls exclude each other\n";
+    return 2;
+  }
+  if (tls && (o.tlsCaFile.empty() || o.tlsCertFile.empty() || o.tlsKeyFile.empty())) {
+    std::cerr << "uvmodbus-loadgen: --tls needs --ca, --cert and --key\n";
+    return 2;
+  }
+  if (udp) o.transport = bench::LoadTransport::Udp;
+  if (tls) o.transport = bench::LoadTransport::Tls;
+
   try {
     o.mix = bench::parseMix(mix, static_cast<std::uint16_t>(address));
   } catch (const bench::MixError& e) {
@@ -160,10 +310,11 @@ int main(int argc, char** argv) {
   o.unit = static_cast<std::uint8_t>(unit);
   o.serverPid = serverPid;
   if (allAtOnce) o.connectRate = 0;
-  if (idle && deadline > 0) {
-    std::cerr << "uvmodbus-loadgen: --idle and --first-reply-deadline exclude each other\n";
+  if (static_cast<int>(idle) + static_cast<int>(deadline > 0) + static_cast<int>(reconnect) > 1) {
+    std::cerr << "uvmodbus-loadgen: --idle, --first-reply-deadline and --reconnect exclude each other\n";
     return 2;
   }
+  if (reconnect) o.mode = bench::LoadMode::Reconnect;
   if (idle) o.mode = bench::LoadMode::Idle;
   if (deadline > 0) {
     o.mode = bench::LoadMode::FirstReply;

@@ -86,6 +86,11 @@ void PipelinedClient::handleFrame(std::span<const std::uint8_t> adu, std::int64_
   } else {
     gen_.replyRejected(error);
   }
+  if (gen_.options().mode == LoadMode::Reconnect && !closedByUs_) {
+    closedByUs_ = true;
+    refill = false;
+    transport().loseConnection();
+  }
 }
 
 void PipelinedClient::dataReceived(reactor::ByteView data) {
@@ -115,7 +120,7 @@ void PipelinedClient::dataReceived(reactor::ByteView data) {
   } else if (offset < view.size()) {
     pending_.assign(view.begin() + static_cast<std::ptrdiff_t>(offset), view.end());
   }
-  if (!refill || !gen_.refilling() || transport().disconnecting()) return;
+  if (!refill || !gen_.refilling() || closedByUs_ || transport().disconnecting()) return;
   // One write for every request this read freed a slot for.
   std::uint8_t* out = gen_.scratch();
   std::size_t n = 0;
@@ -125,7 +130,7 @@ void PipelinedClient::dataReceived(reactor::ByteView data) {
 
 void PipelinedClient::connectionLost(const reactor::Failure& reason) {
   (void)reason;
-  gen_.connectionLost();
+  gen_.connectionLost(closedByUs_);
 }
 
 // --- SlowClient ---------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class PipelinedClient final : public reactor::Protocol {
   std::size_t scheduleIndex_;
   std::vector<std::uint8_t> pending_;  ///< a partial reply carried to the next read
   std::uint64_t replies_ = 0;
+  bool closedByUs_ = false;  ///< Reconnect mode: we closed it after its reply
 };
 
 /// Sends a valid request one byte every `interval` seconds, waits for the reply, checks it, and

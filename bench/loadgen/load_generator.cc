@@ -9,6 +9,9 @@
 #include <stdexcept>
 
 #include "bench/loadgen/load_client.h"
+#include "bench/loadgen/udp_client.h"
+#include "reactor/log.h"
+#include "reactor/tls.h"
 
 namespace bench {
 namespace {
@@ -62,6 +65,19 @@ LoadGenerator::LoadGenerator(const LoadOptions& options) : options_(options) {
   if (options_.slowClients > 0 && !(options_.slowInterval > 0)) {
     throw std::invalid_argument("the slow interval must be > 0");
   }
+  if (options_.transport == LoadTransport::Udp) {
+    if (options_.mode != LoadMode::ClosedLoop) throw std::invalid_argument("UDP runs only in the closed-loop mode");
+    if (options_.slowClients > 0) throw std::invalid_argument("UDP has no slow clients");
+    if (!(options_.udpTimeout > 0)) throw std::invalid_argument("the UDP timeout must be > 0");
+  }
+  if (options_.transport == LoadTransport::Tls) {
+    reactor::TlsOptions tls;
+    tls.caFile = options_.tlsCaFile;
+    tls.certFile = options_.tlsCertFile;
+    tls.keyFile = options_.tlsKeyFile;
+    tls.serverName = options_.tlsServerName;
+    tlsContext_ = reactor::TlsContext::create(reactor::TlsSide::Client, std::move(tls));  // throws TlsError
+  }
   for (const auto& spec : options_.mix) templates_.emplace_back(spec, options_.unit);
   schedule_ = weightedSchedule(options_.mix);
   scratch_.resize(static_cast<std::size_t>(options_.depth) * RequestTemplate::kMaxAdu);
@@ -69,6 +85,7 @@ LoadGenerator::LoadGenerator(const LoadOptions& options) : options_(options) {
   slowFactory_ = std::make_shared<LoadFactory>(*this, true, nextOffset_);
   totalConnections_ = options_.connections + options_.slowClients;
   result_.mode = options_.mode;
+  result_.transport = options_.transport;
   result_.connectionsRequested = totalConnections_;
 }
 
@@ -82,7 +99,8 @@ LoadResult LoadGenerator::run() {
   }
   double bound = options_.connectTimeout + 2.0;
   if (options_.connectRate > 0) bound += totalConnections_ / options_.connectRate;
-  bound += options_.mode == LoadMode::ClosedLoop ? options_.warmup + options_.duration + 5.0 : options_.settleTimeout;
+  const bool timed = options_.mode == LoadMode::ClosedLoop || options_.mode == LoadMode::Reconnect;
+  bound += timed ? options_.warmup + options_.duration + 5.0 : options_.settleTimeout;
   watchdog_ = reactor_.callLater(bound, [this] {
     result_.timedOut = true;
     finish();
@@ -90,6 +108,22 @@ LoadResult LoadGenerator::run() {
   reactor_.callWhenRunning([this] {
     openStart_ = reactor_.seconds();
     startNanos_ = nowNanos();
+    if (options_.transport == LoadTransport::Udp) {
+      double interval = std::min(0.01, options_.udpTimeout / 4);
+      udpExpiry_.emplace(reactor_, [this] { expireDatagrams(); });
+      udpExpiry_->start(interval, false);
+    }
+    if (options_.mode == LoadMode::Reconnect) {
+      // No connecting phase: each of the N "connections" is a loop of connect, request, close.
+      phase_ = Phase::Running;
+      for (unsigned i = 0; i < options_.connections; ++i) connectOne(false);
+      if (options_.warmup > 0) {
+        reactor_.callLater(options_.warmup, [this] { beginMeasuring(); });
+      } else {
+        beginMeasuring();
+      }
+      return;
+    }
     if (options_.connectRate <= 0) {
       while (opened_ < totalConnections_ && phase_ == Phase::Connecting) openOne();
       return;
@@ -112,11 +146,52 @@ void LoadGenerator::openSome() {
 void LoadGenerator::openOne() {
   bool slow = opened_ >= options_.connections;
   ++opened_;
-  reactor_.connectTCP(options_.host, options_.port, slow ? slowFactory_ : factory_, options_.connectTimeout);
+  if (options_.transport == LoadTransport::Udp) {
+    openUdpClient();
+    return;
+  }
+  connectOne(slow);
+}
+
+void LoadGenerator::connectOne(bool slow) {
+  auto factory = slow ? slowFactory_ : factory_;
+  if (options_.transport == LoadTransport::Tls) {
+    reactor::connectTLS(reactor_, options_.host, options_.port, factory, tlsContext_, options_.connectTimeout);
+  } else {
+    reactor_.connectTCP(options_.host, options_.port, factory, options_.connectTimeout);
+  }
+}
+
+void LoadGenerator::openUdpClient() {
+  reactor::Address server{reactor::Address::Type::UDP, options_.host, options_.port, false};
+  auto client = std::make_shared<UdpClient>(*this, options_.depth, nextOffset_++, server);
+  try {
+    client->start();
+  } catch (const std::exception& e) {
+    reactor::log::error("UDP client: ", e.what());
+    connectionFailed();
+    return;
+  }
+  udpClients_.push_back(client);
+  ++result_.connected;
+  ++settled_;
+  if (phase_ != Phase::Finished) client->fillSlots();
+  connectionSettled();
+}
+
+void LoadGenerator::expireDatagrams() {
+  if (phase_ == Phase::Finished) return;
+  const std::int64_t now = nowNanos();
+  const auto timeout = static_cast<std::int64_t>(options_.udpTimeout * 1e9);
+  for (auto& client : udpClients_) client->expire(now, timeout);
 }
 
 void LoadGenerator::clientConnected(const std::shared_ptr<PipelinedClient>& client) {
   ++result_.connected;
+  if (options_.mode == LoadMode::Reconnect) {
+    if (phase_ != Phase::Finished) client->sendOne();
+    return;
+  }
   ++settled_;
   clients_.push_back(client);
   if (phase_ != Phase::Finished) {
@@ -136,13 +211,20 @@ void LoadGenerator::slowClientConnected() {
 }
 
 void LoadGenerator::connectionFailed() {
+  // Reconnect: the connects under way when the run ends are aborted by the reactor's stop.
+  if (options_.mode == LoadMode::Reconnect && phase_ == Phase::Finished) return;
   ++result_.connectFailed;
+  if (options_.mode == LoadMode::Reconnect) return;
   ++settled_;
   connectionSettled();
 }
 
-void LoadGenerator::connectionLost() {
+void LoadGenerator::connectionLost(bool closedByUs) {
   if (phase_ == Phase::Finished) return;
+  if (options_.mode == LoadMode::Reconnect && closedByUs) {
+    connectOne(false);  // the next cycle
+    return;
+  }
   ++result_.connectionsLost;
   checkRepliesDone();
 }
@@ -167,6 +249,7 @@ void LoadGenerator::allConnectionsSettled() {
       break;
     case LoadMode::Idle: sendIdleRequests(); break;
     case LoadMode::FirstReply: checkRepliesDone(); break;
+    case LoadMode::Reconnect: break;  // never in the connecting phase
   }
 }
 
@@ -216,6 +299,7 @@ void LoadGenerator::sendIdleRequests() {
 
 void LoadGenerator::replyReceived(std::int64_t sentNanos, std::int64_t now) {
   switch (options_.mode) {
+    case LoadMode::Reconnect:
     case LoadMode::ClosedLoop:
       if (measuring_) {
         histogram_.record(static_cast<std::uint64_t>(now - sentNanos));
@@ -238,14 +322,17 @@ void LoadGenerator::replyReceived(std::int64_t sentNanos, std::int64_t now) {
 void LoadGenerator::replyRejected(ReplyError error) {
   ++result_.errors;
   ++result_.errorsByKind[static_cast<std::size_t>(error)];
-  if (options_.mode != LoadMode::ClosedLoop && error != ReplyError::UnknownTransaction) {
+  if ((options_.mode == LoadMode::Idle || options_.mode == LoadMode::FirstReply) &&
+      error != ReplyError::UnknownTransaction) {
     ++answered_;
     checkRepliesDone();
   }
 }
 
 void LoadGenerator::checkRepliesDone() {
-  if (options_.mode == LoadMode::ClosedLoop || phase_ != Phase::Running) return;
+  if (options_.mode == LoadMode::ClosedLoop || options_.mode == LoadMode::Reconnect || phase_ != Phase::Running) {
+    return;
+  }
   if (answered_ + result_.connectionsLost < result_.connected) return;
   if (options_.mode == LoadMode::Idle && options_.serverPid > 0) {
     if (auto now = sampleProcess(options_.serverPid)) {
@@ -267,6 +354,8 @@ void LoadGenerator::finish() {
   measuring_ = false;
   if (watchdog_.active()) watchdog_.cancel();
   if (opener_ && opener_->running()) opener_->stop();
+  if (udpExpiry_ && udpExpiry_->running()) udpExpiry_->stop();
+  for (auto& client : udpClients_) client->stop();
   if (reactor_.running()) reactor_.stop();
 }
 

@@ -15,9 +15,14 @@
 #include "reactor/looping_call.h"
 #include "reactor/reactor.h"
 
+namespace reactor {
+class TlsContext;
+}
+
 namespace bench {
 
 class PipelinedClient;
+class UdpClient;
 
 /// Runs `options` to completion on a reactor of its own (blocking; bounded by the options'
 /// timeouts plus warmup and duration) and returns what it measured. Throws std::invalid_argument
@@ -55,13 +60,21 @@ class LoadGenerator {
   void slowReplyReceived() { ++result_.slowReplies; }
   void replyRejected(ReplyError error);
   void connectionFailed();
-  void connectionLost();
+  /// `closedByUs`: the Reconnect mode closed it after its reply (expected, not a loss).
+  void connectionLost(bool closedByUs = false);
+  /// Udp: `n` requests went unanswered past the timeout (they are re-issued).
+  void datagramsLost(std::size_t n) { result_.udpLost += n; }
+  /// Udp: a valid reply to a request already declared lost.
+  void lateReplyReceived() { ++result_.udpLate; }
 
  private:
   enum class Phase { Connecting, Running, Finished };
 
   void openSome();
   void openOne();
+  void connectOne(bool slow);
+  void openUdpClient();
+  void expireDatagrams();
   void connectionSettled();
   void allConnectionsSettled();
   void beginMeasuring();
@@ -79,6 +92,9 @@ class LoadGenerator {
   std::shared_ptr<reactor::ClientFactory> slowFactory_;
   std::vector<std::weak_ptr<PipelinedClient>> clients_;
   std::optional<reactor::LoopingCall> opener_;
+  std::vector<std::shared_ptr<UdpClient>> udpClients_;
+  std::optional<reactor::LoopingCall> udpExpiry_;
+  std::shared_ptr<reactor::TlsContext> tlsContext_;
   reactor::DelayedCall watchdog_;
 
   Phase phase_ = Phase::Connecting;

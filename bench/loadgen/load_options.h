@@ -16,11 +16,21 @@ enum class LoadMode {
   ClosedLoop,  ///< every connection keeps `depth` requests in flight for warmup + duration
   Idle,        ///< open N connections, then each sends one request and must get its reply
   FirstReply,  ///< open N connections at once; each sends one request; time to the first reply
+  Reconnect,   ///< N connections in turn: connect (TLS: full handshake), one request, close, again
 };
+
+/// How requests travel.
+enum class LoadTransport {
+  Tcp,  ///< connectTCP, MBAP stream
+  Udp,  ///< listenUDP on 127.0.0.1:0 per "connection", one MBAP request per datagram
+  Tls,  ///< connectTLS, MBAP inside TLS (Modbus/TCP Security)
+};
+const char* loadTransportName(LoadTransport transport);
 const char* loadModeName(LoadMode mode);
 
 struct LoadOptions {
   LoadMode mode = LoadMode::ClosedLoop;
+  LoadTransport transport = LoadTransport::Tcp;
   std::string host = "127.0.0.1";
   std::uint16_t port = 5020;
   unsigned connections = 1;
@@ -36,12 +46,18 @@ struct LoadOptions {
   unsigned slowClients = 0;                     ///< extra connections that send one byte per slowInterval
   double slowInterval = 0.05;
   double firstReplyDeadline = 1.0;              ///< FirstReply: the S in "first reply within S"
+  double udpTimeout = 0.2;                      ///< Udp: a request unanswered this long is lost, re-issued
+  std::string tlsCaFile;                        ///< Tls: CA that signed the server's certificate
+  std::string tlsCertFile;                      ///< Tls: our client certificate and its key
+  std::string tlsKeyFile;
+  std::string tlsServerName = "localhost";      ///< Tls: SNI and the name checked in the server's cert
 };
 
 struct LoadResult {
   LoadMode mode = LoadMode::ClosedLoop;
   unsigned connectionsRequested = 0;
-  unsigned connected = 0;
+  LoadTransport transport = LoadTransport::Tcp;
+  unsigned connected = 0;  ///< Reconnect: every successful connect (handshake) of the run
   unsigned connectFailed = 0;
   unsigned connectionsLost = 0;  ///< closed before the end of the run by the peer or an error
   bool timedOut = false;         ///< the run's overall bound expired before it finished
@@ -53,6 +69,9 @@ struct LoadResult {
   double p50Us = 0, p99Us = 0, p999Us = 0, maxUs = 0, meanUs = 0;
   std::uint64_t slowReplies = 0;  ///< replies to the slow clients (whole run)
   double loadgenCpuPercent = 0;   ///< this process's CPU over the window (100 = one core)
+  std::uint64_t udpLost = 0;      ///< Udp: requests unanswered within udpTimeout, re-issued (whole run)
+  std::uint64_t udpLate = 0;      ///< Udp: valid replies that came after their request was declared lost
+  // Reconnect: `requests` counts the cycles (connect, handshake, request, reply) in the window.
 
   // every mode
   std::uint64_t errors = 0;  ///< replies that failed validation (whole run)

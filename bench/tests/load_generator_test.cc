@@ -249,3 +249,17 @@ TEST_CASE("load generator rejects options out of range") {
   idle.slowClients = 1;
   CHECK_THROWS_AS(bench::runLoad(idle), std::invalid_argument);
 }
+
+TEST_CASE("reconnect mode: connect, one request, close, again; counts cycles") {
+  ServerThread server({});
+  auto o = quickOptions(server.port());
+  o.mode = bench::LoadMode::Reconnect;
+  o.connections = 2;
+  auto r = bench::runLoad(o);
+  CHECK(r.ok());
+  CHECK(r.errors == 0);
+  CHECK(r.connectionsLost == 0);
+  CHECK(r.requests > 10);
+  CHECK(r.connected > r.requests);  // warmup cycles too
+  CHECK(r.requestsPerSecond > 0);
+}

@@ -21,8 +21,13 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
 #include "protocols/device_config.h"
+#include "protocols/modbus_serial_server.h"
 #include "protocols/remote_device.h"
+#include "protocols/roles.h"
 #include "reactor/endpoints.h"
+#include "reactor/log.h"
+#include "reactor/tls.h"
+#include "reactor/udp_endpoint.h"
 
 namespace modbus {
 namespace {
@@ -404,19 +409,156 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
   return ServerContext::multiple(std::move(devices));
 }
 
-/// Checks an endpoint as far as a server will: its syntax, its type, its fields.
-void validateEndpoint(const Node& node, const std::string& endpoint) {
+/// The server an endpoint type starts.
+enum class Kind { Tcp, Udp, Serial, Tls };
+
+std::optional<Kind> kindOfType(const std::string& type) {
+  if (type == "tcp" || type == "tcp6") return Kind::Tcp;
+  if (type == "udp" || type == "udp6") return Kind::Udp;
+  if (type == "serial") return Kind::Serial;
+  if (type == "tls") return Kind::Tls;
+  return std::nullopt;
+}
+
+const char* kindName(Kind kind) {
+  switch (kind) {
+    case Kind::Tcp: return "tcp";
+    case Kind::Udp: return "udp";
+    case Kind::Serial: return "serial";
+    case Kind::Tls: return "tls";
+  }
+  return "tcp";
+}
+
+/// Checks an endpoint as far as a server will without binding or opening anything: its syntax,
+/// its type, its fields. (The files of a tls: endpoint are read when the server starts.)
+Kind validateEndpoint(const Node& node, const std::string& endpoint) {
   try {
     auto desc = reactor::parseEndpoint(endpoint);
-    if (desc.type != "tcp" && desc.type != "tcp6") {
-      node.fail("\"" + desc.type + "\" endpoints are not supported (use tcp: or tcp6:)");
+    auto kind = kindOfType(desc.type);
+    if (!kind) {
+      node.fail("\"" + desc.type + "\" endpoints are not supported (use tcp:, tcp6:, udp:, udp6:, serial: or tls:)");
     }
-    // Building (not listening on) the endpoint checks every field the way listen() will.
-    reactor::Reactor scratch;
-    reactor::serverFromString(scratch, endpoint);
+    switch (*kind) {
+      case Kind::Tcp: {
+        // Building (not listening on) the endpoint checks every field the way listen() will.
+        reactor::Reactor scratch;
+        reactor::serverFromString(scratch, endpoint);
+        break;
+      }
+      case Kind::Udp: reactor::parseUdpEndpoint(desc); break;
+      case Kind::Serial: parseSerialServerEndpoint(endpoint); break;
+      case Kind::Tls:
+        reactor::tlsOptionsFromEndpoint(desc);
+        desc.port();
+        desc.getInt("backlog", 50, 1, kMaxInt);
+        break;
+    }
+    return *kind;
   } catch (const reactor::EndpointError& e) {
     node.fail(e.what());
   }
+}
+
+/// Keys that mean nothing for this kind of endpoint are errors, not silently ignored.
+void refuseKeysThatDoNotApply(const Node& server, Kind kind) {
+  auto refuse = [&server](std::initializer_list<const char*> keys, const std::string& why) {
+    for (const char* key : keys) {
+      if (server.has(key)) server.child(key).fail(why);
+    }
+  };
+  if (kind != Kind::Tls) {
+    refuse({"roles", "default_role", "tls_framing", "bare_pdu_unit"},
+           std::string("applies only to a tls: endpoint, not to a ") + kindName(kind) + ": one");
+  }
+  if (kind == Kind::Udp) {
+    refuse({"max_connections", "idle_timeout", "max_buffered_output", "max_input_buffer"},
+           "does not apply to a udp: endpoint (each datagram is a whole request; there are no connections)");
+  }
+  if (kind == Kind::Serial) {
+    refuse({"max_connections", "idle_timeout", "max_buffered_output"},
+           "does not apply to a serial: endpoint (a serial line has no connections)");
+    refuse({"ignore_missing_slaves", "missing_unit", "broadcast_enable"},
+           "does not apply to a serial: endpoint (on a serial line a request for a unit not served always "
+           "gets silence, and a broadcast is applied and never answered)");
+  }
+}
+
+/// "framer": what frames requests on this kind of endpoint (absent: RTU on a serial line, MBAP
+/// elsewhere). On a serial line the endpoint's own framer= keyword must agree with it.
+FramerType parseFramer(const Node& server, Kind kind, const std::string& endpoint) {
+  std::optional<FramerType> chosen;
+  std::string name;
+  if (server.has("framer")) {
+    Node framer = server.child("framer");
+    name = framer.string();
+    auto type = framerTypeFromName(name);
+    switch (kind) {
+      case Kind::Tcp:
+      case Kind::Udp:
+        if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a framer (socket, rtu or ascii)");
+        break;
+      case Kind::Serial:
+        if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a serial framer (rtu or ascii)");
+        if (*type == FramerType::Socket) {
+          framer.fail("the socket framer (MBAP) cannot run on a serial line: use \"rtu\" (the default) or \"ascii\"");
+        }
+        break;
+      case Kind::Tls:
+        if (!type || *type == FramerType::Rtu || *type == FramerType::Ascii) {
+          framer.fail("\"" + name +
+                      "\" cannot run inside TLS: a tls: endpoint carries the MBAP ADU (\"socket\", the default); "
+                      "for pymodbus 2.x-3.7 peers use \"tls_framing\": \"bare_pdu\"");
+        }
+        type = FramerType::Tls;  // "socket" or "tls": MBAP inside TLS
+        break;
+    }
+    chosen = type;
+  }
+  if (kind == Kind::Serial) {
+    auto desc = reactor::parseEndpoint(endpoint);
+    if (desc.has("framer")) {
+      auto fromEndpoint = framerTypeFromName(desc.get("framer"));  // validateEndpoint checked it
+      if (chosen && fromEndpoint && *chosen != *fromEndpoint) {
+        server.child("framer").fail("\"" + name + "\" contradicts the endpoint's framer=" + desc.get("framer") +
+                                    " (give it once)");
+      }
+      if (!chosen) chosen = fromEndpoint;
+    }
+    return chosen.value_or(FramerType::Rtu);
+  }
+  if (kind == Kind::Tls) return FramerType::Tls;
+  return chosen.value_or(FramerType::Socket);
+}
+
+/// "roles", "default_role", "tls_framing" and "bare_pdu_unit" of a tls: entry, parsed by the TLS
+/// server's own parser (protocols/modbus_tls_server.h) with our JSON paths in front of its messages.
+TlsServerOptions parseTlsEntry(const Node& server, const std::string& endpoint) {
+  std::string roles;
+  if (server.has("roles") && !server.child("roles").json().is_null()) roles = server.child("roles").json().dump();
+  std::optional<std::string> defaultRole;
+  if (server.has("default_role")) {
+    Node role = server.child("default_role");
+    if (!role.json().is_null()) {
+      if (!role.json().is_string()) role.fail("expected null or a role name, got " + describeType(role.json()));
+      defaultRole = role.json().get<std::string>();
+    }
+  }
+  std::string framing = server.has("tls_framing") ? server.child("tls_framing").string() : "mbap";
+  TlsServerSettings settings;
+  try {
+    settings = parseTlsSettings(endpoint, roles, std::move(defaultRole), framing);
+  } catch (const RoleConfigError& e) {
+    throw ConfigError(joinPath(server.path(), e.what()));  // "roles.Reader.functions[2]: …"
+  } catch (const reactor::EndpointError& e) {
+    server.child("endpoint").fail(e.what());
+  }
+  if (server.has("bare_pdu_unit")) {
+    Node unit = server.child("bare_pdu_unit");
+    if (settings.tls.framing != TlsFraming::BarePdu) unit.fail("applies only with \"tls_framing\": \"bare_pdu\"");
+    settings.tls.barePduUnit = static_cast<std::uint8_t>(unit.integer(0, 255, "a unit id"));
+  }
+  return settings.tls;
 }
 
 /// "broadcast_enable" and "missing_unit" (issue 3), at the top level or in a server entry.
@@ -433,23 +575,19 @@ void parseExtensionOptions(const Node& node, ServerOptions& o) {
 
 ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
   server.expectObject({"endpoint", "ignore_missing_slaves", "framer", "max_connections", "idle_timeout",
-                       "max_buffered_output", "max_input_buffer", "broadcast_enable", "missing_unit"});
+                       "max_buffered_output", "max_input_buffer", "broadcast_enable", "missing_unit", "roles",
+                       "default_role", "tls_framing", "bare_pdu_unit"});
   if (!server.has("endpoint")) server.fail("missing \"endpoint\" (e.g. \"tcp:5020:interface=127.0.0.1\")");
   ServerEntry entry;
   entry.options = defaults;
   Node endpoint = server.child("endpoint");
   entry.endpoint = endpoint.string();
-  validateEndpoint(endpoint, entry.endpoint);
+  Kind kind = validateEndpoint(endpoint, entry.endpoint);
+  refuseKeysThatDoNotApply(server, kind);
   ServerOptions& o = entry.options;
   if (server.has("ignore_missing_slaves")) o.ignoreMissingSlaves = server.child("ignore_missing_slaves").boolean();
   parseExtensionOptions(server, o);
-  if (server.has("framer")) {
-    Node framer = server.child("framer");
-    std::string name = framer.string();
-    auto type = framerTypeFromName(name);
-    if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a framer (socket, rtu or ascii)");
-    o.framer = *type;
-  }
+  o.framer = parseFramer(server, kind, entry.endpoint);
   if (server.has("max_connections")) {
     o.maxConnections = static_cast<std::size_t>(server.child("max_connections").integer(1, kMaxInt, "a connection count"));
   }
@@ -462,7 +600,24 @@ ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
     o.maxInputBuffer =
         static_cast<std::size_t>(server.child("max_input_buffer").integer(kMinInputBuffer, kMaxInt, "a byte count"));
   }
+  if (kind == Kind::Tls) entry.tls = parseTlsEntry(server, entry.endpoint);
   return entry;
+}
+
+/// Gateway units wait for a downstream answer, which only the TCP-based protocols can do: a
+/// udp: or serial: server would answer them wrongly, so the combination is refused.
+void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
+  if (config.remotes.empty()) return;
+  std::string ids;
+  for (const auto& [id, remote] : config.remotes) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    auto kind = kindOfType(reactor::parseEndpoint(config.servers[i].endpoint).type);
+    if (kind == Kind::Udp || kind == Kind::Serial) {
+      throw ConfigError("servers[" + std::to_string(i) + "].endpoint: a " + kindName(*kind) +
+                        ": server cannot answer the gateway units (\"remote\": unit " + ids +
+                        "); serve them on tcp: or tls: endpoints, or give the units tables");
+    }
+  }
 }
 
 }  // namespace
@@ -486,6 +641,7 @@ ServerConfig parseServerConfig(std::string_view text) {
 
   bool single = root.has("single") && root.child("single").boolean();
   config.context = parseUnits(root.child("units"), single, &config.remotes);
+  refuseRemotesOnDatagramAndSerial(config);
   return config;
 }
 
@@ -514,12 +670,27 @@ std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reacto
   }
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     const ServerEntry& entry = config.servers[i];
-    auto server = std::make_unique<ModbusTcpServer>(reactor, config.context, entry.options);
-    for (const auto& [unitId, device] : remotes) server->factory().setAsyncDevice(unitId, device);
+    const std::string where = "servers[" + std::to_string(i) + "].endpoint: ";
+    std::unique_ptr<ModbusServer> server;
     try {
-      server->listen(entry.endpoint);
+      if (entry.tls) {
+        auto tls = std::make_unique<ModbusTlsServer>(reactor, config.context, *entry.tls, entry.options);
+        for (const auto& [unitId, device] : remotes) tls->factory().setAsyncDevice(unitId, device);
+        tls->listen(entry.endpoint);
+        server = std::move(tls);
+      } else {
+        server = makeServerForEndpoint(reactor, entry.endpoint, entry.options.framer, config.context, entry.options);
+        if (!server) throw ConfigError(where + "this endpoint type is not served (use tcp:, udp:, serial: or tls:)");
+        // Requests are only read once the reactor runs, so the gateway units are in place in time.
+        if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) {
+          for (const auto& [unitId, device] : remotes) tcp->factory().setAsyncDevice(unitId, device);
+        }
+      }
     } catch (const reactor::EndpointError& e) {
-      throw ConfigError("servers[" + std::to_string(i) + "].endpoint: " + e.what());
+      throw ConfigError(where + e.what());
+    } catch (const reactor::TlsError& e) {
+      // A certificate, key or CA file that cannot be used is a configuration mistake.
+      throw ConfigError(where + e.what());
     }
     servers.push_back(std::move(server));
   }
@@ -536,6 +707,29 @@ std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reacto
     };
   }
   return servers;
+}
+
+std::size_t reloadTlsCertificates(const std::vector<std::unique_ptr<ModbusServer>>& servers) {
+  std::size_t failed = 0;
+  for (const auto& server : servers) {
+    auto* tls = dynamic_cast<ModbusTlsServer*>(server.get());
+    if (tls == nullptr) continue;
+    bool ok = true;
+    for (const auto& port : tls->ports()) {
+      const std::string host = port->getHost().toString();
+      try {
+        port->reload();
+        reactor::log::info("reloaded the certificate, key and CA of tls ", host, " (generation ",
+                           port->context().generation(), "): new connections use them, open ones continue");
+      } catch (const std::exception& e) {
+        ok = false;
+        reactor::log::error("reloading the certificate, key and CA of tls ", host,
+                            " failed, keeping the current ones: ", e.what());
+      }
+    }
+    if (!ok) ++failed;
+  }
+  return failed;
 }
 
 }  // namespace modbus

@@ -13,6 +13,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/modbus_server.h"
+#include "protocols/modbus_tls_server.h"
 #include "protocols/server_options.h"
 #include "reactor/reactor.h"
 
@@ -29,9 +30,13 @@ class ConfigError : public std::runtime_error {
 
 /// One entry of "servers": where to listen and how to serve.
 struct ServerEntry {
-  /// An endpoint string, e.g. "tcp:5020:interface=127.0.0.1" (see reactor/endpoints.h).
+  /// An endpoint string: "tcp:5020:interface=127.0.0.1", "tcp6:…", "udp:…", "udp6:…",
+  /// "serial:/dev/ttyUSB0:baudrate=19200:parity=E" or "tls:802:cert=…:key=…:ca=…".
   std::string endpoint;
+  /// options.framer is the effective framer: RTU by default on a serial line, MBAP elsewhere.
   ServerOptions options;
+  /// Set for a "tls:" endpoint only: roles, default role and the framing inside TLS.
+  std::optional<TlsServerOptions> tls = std::nullopt;
 };
 
 /// A unit answered by a downstream Modbus TCP device (a gateway unit): "remote" in place of tables.
@@ -61,11 +66,21 @@ ServerConfig parseServerConfig(std::string_view json);
 /// front of the message) when the file cannot be read or the configuration is invalid.
 ServerConfig loadServerConfig(const std::string& path);
 
-/// Creates one server per entry of `config.servers` on `reactor` and starts listening; each logs
-/// its "listening on ..." line. When every returned server has been shut down (ServerStop()),
-/// the reactor is stopped. Destroy the servers before the reactor, on its thread.
-/// Throws reactor::CannotListenError when an address cannot be bound, and ConfigError for an
-/// endpoint the servers cannot use; servers already started are closed again before the throw.
+/// Creates one server per entry of `config.servers` on `reactor` and starts listening: a
+/// ModbusTcpServer, ModbusUdpServer or ModbusSerialServer (makeServerForEndpoint) or a
+/// ModbusTlsServer; each logs its "listening on ..." (serial: "serving Modbus rtu on serial ...")
+/// line. When every returned server has been shut down (ServerStop()), the reactor is stopped.
+/// Destroy the servers before the reactor, on its thread.
+/// Throws reactor::CannotListenError when an address cannot be bound, reactor::SerialPortError
+/// when a serial device cannot be opened, and ConfigError ("servers[N].endpoint: …") for an
+/// endpoint the servers cannot use, including certificate files that cannot be loaded; servers
+/// already started are closed again before the throw.
 std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config);
+
+/// Re-reads the certificate, key and CA files of every ModbusTlsServer in `servers` (what
+/// uvmodbus-server does on SIGHUP): new connections use them, open ones continue. Logs one line
+/// per TLS endpoint, reloaded or not; a server whose files are broken keeps its current ones.
+/// Returns how many TLS servers failed to reload (0 when all did, or when there is none).
+std::size_t reloadTlsCertificates(const std::vector<std::unique_ptr<ModbusServer>>& servers);
 
 }  // namespace modbus

@@ -102,6 +102,7 @@ void ReactorImpl::close() {
     closeOwn(reinterpret_cast<uv_handle_t*>(&sigint_));
     closeOwn(reinterpret_cast<uv_handle_t*>(&sigterm_));
   }
+  while (!userSignals_.empty()) removeSignalHandler(userSignals_.begin()->first);
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop_) == UV_EBUSY) {
     ++gUncleanLoopCloses;
@@ -203,6 +204,41 @@ void ReactorImpl::onUvSignal(uv_signal_t* handle, int signum) {
     log::warning("second signal: stopping without waiting for connections");
     self->owner_.crash();
   }
+}
+
+SignalHandlerId ReactorImpl::addSignalHandler(int signum, std::function<void()> f) {
+  if (closed_) throw std::logic_error("addSignalHandler: the reactor is closed");
+  auto* s = new UserSignal;
+  s->f = std::move(f);
+  uv_signal_init(&loop_, &s->handle);
+  s->handle.data = s;
+  int rc = uv_signal_start(&s->handle, onUvUserSignal, signum);
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&s->handle),
+             [](uv_handle_t* h) { delete static_cast<UserSignal*>(h->data); });
+    throw std::invalid_argument("addSignalHandler: signal " + std::to_string(signum) +
+                                " cannot be handled: " + uv_strerror(rc));
+  }
+  // Like SIGINT/SIGTERM's: a handler alone does not keep the loop running.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&s->handle));
+  s->id = nextSignalHandlerId_++;
+  userSignals_.emplace(s->id, s);
+  return s->id;
+}
+
+void ReactorImpl::removeSignalHandler(SignalHandlerId id) {
+  auto it = userSignals_.find(id);
+  if (it == userSignals_.end()) return;
+  UserSignal* s = it->second;
+  userSignals_.erase(it);
+  uv_signal_stop(&s->handle);
+  // The function may be the one running now (a handler removing itself): free it after the close.
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->handle), [](uv_handle_t* h) { delete static_cast<UserSignal*>(h->data); });
+}
+
+void ReactorImpl::onUvUserSignal(uv_signal_t* handle, int) {
+  auto* s = static_cast<UserSignal*>(handle->data);
+  if (s->f) callSafely("signal handler", s->f);
 }
 
 void ReactorImpl::fireTriggers(Phase phase, SystemEvent event) {
@@ -335,6 +371,12 @@ TriggerId Reactor::addSystemEventTrigger(Phase phase, SystemEvent event, std::fu
   impl_->triggers_.push_back({id, phase, event, std::move(f)});
   return id;
 }
+
+SignalHandlerId Reactor::addSignalHandler(int signum, std::function<void()> f) {
+  return impl_->addSignalHandler(signum, std::move(f));
+}
+
+void Reactor::removeSignalHandler(SignalHandlerId id) { impl_->removeSignalHandler(id); }
 
 void Reactor::removeSystemEventTrigger(TriggerId id) {
   auto& t = impl_->triggers_;

@@ -1,5 +1,7 @@
 // uvmodbus-server: the main command. Serves the datastore and servers of a JSON configuration
-// (docs/configuration.md) on one reactor until SIGINT/SIGTERM; pymodbus's `pymodbus.server run`.
+// (docs/configuration.md: tcp, udp, serial and tls endpoints) on one reactor until SIGINT/SIGTERM;
+// SIGHUP reloads the certificates of the TLS servers. pymodbus's `pymodbus.server run`.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -8,10 +10,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocols/modbus_tls_server.h"
 #include "protocols/server_config.h"
 #include "reactor/failure.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
+#include "reactor/serial_port.h"
 
 namespace {
 
@@ -62,6 +66,19 @@ int main(int argc, char** argv) {
 
   reactor::Reactor reactor;  // declared first: the servers are destroyed before it
   std::vector<std::unique_ptr<modbus::ModbusServer>> servers;
+  // Installed before the servers start, so that an early SIGHUP is held until the loop runs
+  // instead of ending the process.
+  reactor.addSignalHandler(SIGHUP, [&servers] {
+    bool anyTls = false;
+    for (const auto& s : servers) anyTls = anyTls || dynamic_cast<modbus::ModbusTlsServer*>(s.get()) != nullptr;
+    if (!anyTls) {
+      reactor::log::info("received signal SIGHUP: no TLS server, nothing to reload");
+      return;
+    }
+    reactor::log::info("received signal SIGHUP, reloading the TLS certificates");
+    std::size_t failed = modbus::reloadTlsCertificates(servers);
+    if (failed != 0) reactor::log::warning(failed, " TLS server(s) kept their previous certificates");
+  });
   try {
     servers = modbus::startServers(reactor, config);
   } catch (const modbus::ConfigError& e) {
@@ -69,6 +86,9 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   } catch (const reactor::CannotListenError& e) {
     printError(e.what());
+    return kExitCannotServe;
+  } catch (const reactor::SerialPortError& e) {
+    printError(std::string("SerialPortError: ") + e.what());
     return kExitCannotServe;
   } catch (const std::exception& e) {
     printError(std::string("cannot start: ") + e.what());

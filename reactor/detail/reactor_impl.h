@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <unordered_set>
 #include <vector>
@@ -69,6 +70,8 @@ class ReactorImpl {
   void armTimer(bool afterPass = false);
   void queueFromThread(std::function<void()> f);
   void installSignalHandlers();
+  SignalHandlerId addSignalHandler(int signum, std::function<void()> f);
+  void removeSignalHandler(SignalHandlerId id);
   void beginShutdown();      // graceful stop()
   void finishShutdown();     // triggers "during"/"after", then uv_stop
   void fireTriggers(Phase phase, SystemEvent event);
@@ -95,6 +98,14 @@ class ReactorImpl {
   static void onUvIdle(uv_idle_t* handle);
   static void onUvAsync(uv_async_t* handle);
   static void onUvSignal(uv_signal_t* handle, int signum);
+  static void onUvUserSignal(uv_signal_t* handle, int signum);
+
+  /// One addSignalHandler registration, with its own uv_signal_t.
+  struct UserSignal {
+    uv_signal_t handle{};
+    SignalHandlerId id = 0;
+    std::function<void()> f;
+  };
 
   Reactor& owner_;
   uv_loop_t loop_{};
@@ -107,6 +118,8 @@ class ReactorImpl {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   bool signalsInstalled_ = false;
+  std::map<SignalHandlerId, UserSignal*> userSignals_;  // owned; freed in the close callback
+  SignalHandlerId nextSignalHandlerId_ = 1;
   TimerQueue timers_;
   std::mutex threadMutex_;
   std::vector<std::function<void()>> threadCalls_;

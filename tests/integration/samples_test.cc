@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/pty_pair.h"
 #include "tests/support/subprocess.h"
 
 using testsupport::Subprocess;
@@ -66,6 +67,30 @@ std::string echoRoundTrip(int port, const std::string& message) {
   ::close(fd);
   return got;
 }
+
+/// Sends one datagram to 127.0.0.1:port and waits (poll, bounded) for one answer; "" if none came.
+std::string udpRoundTrip(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  std::string got;
+  if (::sendto(fd, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr) ==
+      static_cast<ssize_t>(request.size())) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 5000) == 1) {
+      char buf[512];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) got.assign(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got;
+}
+
+std::string asString(const testsupport::Bytes& b) { return std::string(b.begin(), b.end()); }
 
 /// Reads `count` holding registers from 127.0.0.1:port (unit 1) with libmodbus; nullopt on failure.
 std::optional<std::vector<std::uint16_t>> readHolding(int port, int address, int count) {
@@ -195,3 +220,47 @@ TEST_CASE("sample 08_gateway forwards unit 1 to its downstream server and serves
   p.signal(SIGTERM);
   CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
 }
+
+TEST_CASE("sample 04_udp_server answers MBAP and RTU datagrams" * doctest::skip(!samplesConfigured())) {
+  Subprocess p({samplePath("04_udp_server"), "udp:0:interface=127.0.0.1"});
+  int port = portFrom(p, R"(listening on udp 127\.0\.0\.1:(\d+) \(framer socket\))");
+  // Read holding registers 0..2 of unit 1, transaction 0x1234: three 17s.
+  CHECK(udpRoundTrip(port, asString(testsupport::hexBytes("12 34 00 00 00 06 01 03 00 00 00 03"))) ==
+        asString(testsupport::hexBytes("12 34 00 00 00 09 01 03 06 00 11 00 11 00 11")));
+  // Report Device Identification (43 / 14, basic): the identity the sample sets.
+  std::string identity = udpRoundTrip(port, asString(testsupport::hexBytes("00 01 00 00 00 05 01 2B 0E 01 00")));
+  CHECK(identity.find("uvmodbus") != std::string::npos);
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+
+  Subprocess rtu({samplePath("04_udp_server"), "udp:0:interface=127.0.0.1", "rtu"});
+  port = portFrom(rtu, R"(listening on udp 127\.0\.0\.1:(\d+) \(framer rtu\))");
+  CHECK(udpRoundTrip(port, asString(testsupport::withCrc(testsupport::hexBytes("01 04 00 63 00 01")))) ==
+        asString(testsupport::withCrc(testsupport::hexBytes("01 04 02 00 11"))));
+  rtu.signal(SIGTERM);
+  CHECK(rtu.wait(kExitTimeout) == std::optional<int>(0));
+}
+
+TEST_CASE("sample 06_serial_server answers RTU on a pseudo-terminal" * doctest::skip(!samplesConfigured())) {
+  testsupport::Pty pty;
+  Subprocess p({samplePath("06_serial_server"), pty.slavePath(), "9600"});
+  auto ready = p.waitForLine("serving Modbus rtu on serial " + pty.slavePath() + " 9600 8N1", kStartTimeout);
+  REQUIRE_MESSAGE(ready.has_value(), p.output());
+  REQUIRE(pty.write(testsupport::withCrc(testsupport::hexBytes("01 03 00 00 00 02"))));
+  auto answer = testsupport::withCrc(testsupport::hexBytes("01 03 04 00 11 00 11"));
+  CHECK(pty.read(answer.size(), 5.0) == answer);
+  // Write coil 5 off, then read coils 0..7: all on (the sample starts them at 1) but coil 5.
+  auto writeCoil = testsupport::withCrc(testsupport::hexBytes("01 05 00 05 00 00"));
+  REQUIRE(pty.write(writeCoil));
+  CHECK(pty.read(writeCoil.size(), 5.0) == writeCoil);
+  REQUIRE(pty.write(testsupport::withCrc(testsupport::hexBytes("01 01 00 00 00 08"))));
+  auto coils = testsupport::withCrc(testsupport::hexBytes("01 01 01 DF"));
+  CHECK(pty.read(coils.size(), 5.0) == coils);
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+
+  Subprocess usage({samplePath("06_serial_server")});
+  CHECK(usage.wait(kExitTimeout) == std::optional<int>(2));
+  CHECK(usage.output().find("usage: 06_serial_server DEVICE [BAUDRATE [rtu|ascii]]") != std::string::npos);
+}
+

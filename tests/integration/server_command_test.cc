@@ -1,8 +1,9 @@
-// End-to-end tests of the uvmodbus-server command: a real process, a temp JSON config, libmodbus as
-// the client, signals and exit codes.
+// End-to-end tests of the uvmodbus-server command: a real process, a temp JSON config, libmodbus,
+// raw UDP datagrams, a pseudo-terminal and TLS clients on our own reactor; signals and exit codes.
 #include <arpa/inet.h>
 #include <modbus/modbus.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,13 +16,27 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "reactor/bytes.h"
+#include "reactor/reactor.h"
+#include "reactor/tls.h"
+#include "tests/support/certs.h"
+#include "tests/support/pty_pair.h"
+#include "tests/support/reactor_harness.h"
 #include "tests/support/subprocess.h"
 
+using reactor::testing::AccumulatingProtocol;
+using reactor::testing::runReactor;
+using reactor::testing::stopIfRunning;
+using reactor::testing::TestClientFactory;
 using testsupport::Subprocess;
+using testsupport::testCertificates;
 
 namespace {
 
@@ -198,3 +213,226 @@ TEST_CASE("uvmodbus-server exits 1 when its port cannot be bound") {
   CHECK(p.output().find("EADDRINUSE") != std::string::npos);
   ::close(fd);
 }
+
+// --- udp:, serial: and tls: endpoints, SIGHUP ----------------------------------------------------------
+
+namespace {
+
+std::string bytes(std::initializer_list<int> values) {
+  std::string out;
+  for (int v : values) out += static_cast<char>(v);
+  return out;
+}
+
+/// MBAP "read holding registers 0..1 of unit 1" with transaction id `tid`, and its answer when they
+/// hold 1 and 2.
+std::string mbapRead(int tid) { return bytes({0, tid, 0, 0, 0, 6, 1, 3, 0, 0, 0, 2}); }
+std::string mbapReadAnswer(int tid) { return bytes({0, tid, 0, 0, 0, 7, 1, 3, 4, 0, 1, 0, 2}); }
+
+/// Sends one datagram to 127.0.0.1:port and waits (poll, bounded) for one answer; "" if none came.
+std::string udpRoundTrip(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  std::string got;
+  if (::sendto(fd, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr) ==
+      static_cast<ssize_t>(request.size())) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 5000) == 1) {
+      char buf[512];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) got.assign(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got;
+}
+
+constexpr const char* kUnits = R"("units": {"1": {"holding_registers": {"count": 10, "values": [1, 2, 3]}}})";
+
+}  // namespace
+
+TEST_CASE("uvmodbus-server serves a udp: endpoint, and SIGHUP without TLS servers changes nothing") {
+  TempConfig config(std::string(R"({"servers": [{"endpoint": "udp:0:interface=127.0.0.1"},
+                                                {"endpoint": "udp:0:interface=127.0.0.1", "framer": "rtu"}], )") +
+                    kUnits + "}");
+  Subprocess p({serverPath(), "--config", config.path()});
+  auto mbap = p.waitForLine(R"(listening on udp 127\.0\.0\.1:(\d+) \(framer socket\))", kStartTimeout);
+  REQUIRE_MESSAGE(mbap.has_value(), p.output());
+  auto rtu = p.waitForLine(R"(listening on udp 127\.0\.0\.1:(\d+) \(framer rtu\))", kStartTimeout);
+  REQUIRE_MESSAGE(rtu.has_value(), p.output());
+  CHECK(udpRoundTrip(std::stoi((*mbap)[1]), mbapRead(7)) == mbapReadAnswer(7));
+  auto rtuRequest = testsupport::withCrc(testsupport::hexBytes("01 03 00 01 00 02"));
+  auto rtuAnswer = testsupport::withCrc(testsupport::hexBytes("01 03 04 00 02 00 03"));
+  CHECK(udpRoundTrip(std::stoi((*rtu)[1]), std::string(rtuRequest.begin(), rtuRequest.end())) ==
+        std::string(rtuAnswer.begin(), rtuAnswer.end()));
+
+  p.signal(SIGHUP);  // the default action would end the process
+  CHECK(p.waitForLine("received signal SIGHUP: no TLS server, nothing to reload", kStartTimeout).has_value());
+  CHECK(udpRoundTrip(std::stoi((*mbap)[1]), mbapRead(8)) == mbapReadAnswer(8));
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+}
+
+TEST_CASE("uvmodbus-server serves RTU on a serial: endpoint (a pseudo-terminal)") {
+  testsupport::Pty pty;
+  TempConfig config(R"({"servers": [{"endpoint": "serial:)" + pty.slavePath() +
+                    R"(:baudrate=19200:parity=E:stopbits=1", "framer": "rtu"}], )" + kUnits + "}");
+  Subprocess p({serverPath(), "--config", config.path()});
+  REQUIRE_MESSAGE(p.waitForLine("serving Modbus rtu on serial " + pty.slavePath() + " 19200 8E1", kStartTimeout).has_value(),
+                  p.output());
+  REQUIRE(pty.write(testsupport::withCrc(testsupport::hexBytes("01 03 00 00 00 03"))));
+  auto expected = testsupport::withCrc(testsupport::hexBytes("01 03 06 00 01 00 02 00 03"));
+  CHECK(pty.read(expected.size(), 5.0) == expected);
+  // Unit 2 is not served: silence, as on a shared line.
+  REQUIRE(pty.write(testsupport::withCrc(testsupport::hexBytes("02 03 00 00 00 01"))));
+  CHECK(pty.readFor(0.3).empty());
+  REQUIRE(pty.write(testsupport::withCrc(testsupport::hexBytes("01 06 00 09 04 D2"))));  // write 1234 to register 9
+  auto echo = testsupport::withCrc(testsupport::hexBytes("01 06 00 09 04 D2"));
+  CHECK(pty.read(echo.size(), 5.0) == echo);
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+}
+
+namespace {
+
+/// A connectTLS client that collects what the server sends.
+struct TlsTestClient {
+  std::shared_ptr<TestClientFactory<>> factory = std::make_shared<TestClientFactory<>>();
+  AccumulatingProtocol* protocol() const { return factory->protocols.empty() ? nullptr : factory->protocols[0].get(); }
+  std::string serverSubject() const {
+    auto* p = protocol();
+    if (p == nullptr) return {};
+    auto& tls = dynamic_cast<reactor::ITLSTransport&>(p->transport());
+    return tls.peerCertificate() ? tls.peerCertificate()->subject : std::string();
+  }
+};
+
+TlsTestClient connectTls(reactor::Reactor& reactor, int port, const testsupport::CertFiles& cert,
+                         const std::string& firstRequest) {
+  TlsTestClient c;
+  c.factory->setup = [firstRequest](AccumulatingProtocol& p) {
+    p.onMade = [firstRequest](AccumulatingProtocol& made) { made.transport().write(reactor::asBytes(firstRequest)); };
+  };
+  reactor::TlsOptions o;
+  o.caFile = testCertificates().ca.cert;
+  o.serverName = "localhost";
+  o.certFile = cert.cert;
+  o.keyFile = cert.key;
+  reactor::connectTLS(reactor, "127.0.0.1", static_cast<std::uint16_t>(port), c.factory, o, 5);
+  return c;
+}
+
+/// Calls `then` once `ready()` holds, checking every 5 ms (the test's runReactor limit bounds it).
+void when(reactor::Reactor& reactor, std::function<bool()> ready, std::function<void()> then) {
+  if (ready()) {
+    then();
+    return;
+  }
+  reactor.callLater(0.005, [&reactor, ready = std::move(ready), then = std::move(then)]() mutable {
+    when(reactor, std::move(ready), std::move(then));
+  });
+}
+
+}  // namespace
+
+TEST_CASE("uvmodbus-server serves tls: with roles, and after SIGHUP new connections get the replaced certificate") {
+  const auto& certs = testCertificates();
+  const std::string stem = certs.dir + "/command-" + std::to_string(::getpid());
+  const std::string cert = stem + ".pem";
+  const std::string key = stem + ".key";
+  testsupport::writeTextFile(cert, testsupport::readTextFile(certs.server.cert));
+  testsupport::writeTextFile(key, testsupport::readTextFile(certs.server.key));
+  TempConfig config(R"({"servers": [{"endpoint": "tls:0:interface=127.0.0.1:cert=)" + cert + ":key=" + key +
+                    ":ca=" + certs.ca.cert + R"(",
+      "roles": {"Operator": {"functions": [1, 2, 3, 4, 5, 6, 15, 16]}, "Reader": {"functions": [1, 2, 3, 4]}},
+      "default_role": null}], )" + std::string(kUnits) + "}");
+  Subprocess p({serverPath(), "--config", config.path()});
+  auto listening = p.waitForLine(R"(listening on tls 127\.0\.0\.1:(\d+) \(framing MBAP, client certificate required, roles enforced\))",
+                                 kStartTimeout);
+  REQUIRE_MESSAGE(listening.has_value(), p.output());
+  const int port = std::stoi((*listening)[1]);
+
+  // A Reader reads (tid 1) and may not write register 5 (tid 2: exception 01), pipelined.
+  const std::string readerWrite = bytes({0, 2, 0, 0, 0, 6, 1, 6, 0, 5, 0, 99});
+  const std::string refused = bytes({0, 2, 0, 0, 0, 3, 1, 0x86, 0x01});
+  // An Operator, after the reload, writes it (tid 4: the echo).
+  const std::string operatorWrite = bytes({0, 4, 0, 0, 0, 6, 1, 6, 0, 5, 0, 99});
+  reactor::Reactor reactor;
+  bool reloaded = false;
+  TlsTestClient operatorClient;
+  TlsTestClient reader = connectTls(reactor, port, certs.readerClient, mbapRead(1) + readerWrite);
+  when(reactor, [&] { return reader.protocol() && reader.protocol()->data == mbapReadAnswer(1) + refused; }, [&] {
+    testsupport::writeTextFile(cert, testsupport::readTextFile(certs.server2.cert));
+    testsupport::writeTextFile(key, testsupport::readTextFile(certs.server2.key));
+    p.signal(SIGHUP);
+    // Blocks this client reactor for a moment (bounded); the server is another process.
+    reloaded = p.waitForLine(R"(reloaded the certificate, key and CA of tls 127\.0\.0\.1:\d+ \(generation 1\))",
+                             kStartTimeout)
+                   .has_value();
+    operatorClient = connectTls(reactor, port, certs.operatorClient, operatorWrite);
+    when(reactor, [&] { return operatorClient.protocol() && operatorClient.protocol()->data == operatorWrite; }, [&] {
+      reader.protocol()->transport().write(reactor::asBytes(mbapRead(3)));  // the open connection carries on
+      when(reactor, [&] { return reader.protocol()->data == mbapReadAnswer(1) + refused + mbapReadAnswer(3); },
+           [&] { stopIfRunning(reactor); });
+    });
+  });
+  CHECK(runReactor(reactor, 20));
+  CHECK(reloaded);
+  CHECK(reader.serverSubject().find("CN=uvmodbus test server") != std::string::npos);
+  CHECK(reader.serverSubject().find("server 2") == std::string::npos);
+  CHECK(operatorClient.serverSubject().find("CN=uvmodbus test server 2") != std::string::npos);
+  REQUIRE(reader.protocol() != nullptr);
+  CHECK(reader.protocol()->data == mbapReadAnswer(1) + refused + mbapReadAnswer(3));
+
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+  const std::string out = p.output();
+  CHECK(out.find("received signal SIGHUP, reloading the TLS certificates") != std::string::npos);
+  CHECK(out.find("refused function 6 for unit 1 from 127.0.0.1:") != std::string::npos);
+  CHECK(out.find("role Reader: function code not allowed for the role") != std::string::npos);
+  std::remove(cert.c_str());
+  std::remove(key.c_str());
+}
+
+TEST_CASE("uvmodbus-server exits 2 naming the key of a bad udp, serial or tls entry") {
+  TempConfig socketOnSerial(R"({"servers": [{"endpoint": "serial:/dev/ttyUSB0", "framer": "socket"}], )" +
+                            std::string(kUnits) + "}");
+  Subprocess framer({serverPath(), "--config", socketOnSerial.path()});
+  CHECK(framer.wait(kExitTimeout) == std::optional<int>(2));
+  CHECK(framer.output().find("servers[0].framer: the socket framer (MBAP) cannot run on a serial line") !=
+        std::string::npos);
+
+  TempConfig badRole(R"({"servers": [{"endpoint": "tls:0:cert=s.pem:key=s.key:ca=ca.pem",
+                                      "roles": {"Reader": {"functions": [1, 300]}}}], )" + std::string(kUnits) + "}");
+  Subprocess role({serverPath(), "--config", badRole.path(), "--check"});
+  CHECK(role.wait(kExitTimeout) == std::optional<int>(2));
+  CHECK(role.output().find("servers[0].roles.Reader.functions[1]: 300 is not a function code (1..127)") !=
+        std::string::npos);
+
+  TempConfig udpIdle(R"({"servers": [{"endpoint": "udp:0", "idle_timeout": 3}], )" + std::string(kUnits) + "}");
+  Subprocess idle({serverPath(), "--config", udpIdle.path()});
+  CHECK(idle.wait(kExitTimeout) == std::optional<int>(2));
+  CHECK(idle.output().find("servers[0].idle_timeout: does not apply to a udp: endpoint") != std::string::npos);
+
+  // Certificate files are read when the server starts: one that cannot be read is still exit 2.
+  const auto& certs = testCertificates();
+  TempConfig missingCert(R"({"servers": [{"endpoint": "tcp:0:interface=127.0.0.1"},
+      {"endpoint": "tls:0:interface=127.0.0.1:cert=)" + certs.dir + "/no-such.pem:key=" + certs.server.key + ":ca=" +
+                         certs.ca.cert + R"("}], )" + std::string(kUnits) + "}");
+  Subprocess cert({serverPath(), "--config", missingCert.path()});
+  CHECK(cert.wait(kExitTimeout) == std::optional<int>(2));
+  CHECK(cert.output().find("servers[1].endpoint: ") != std::string::npos);
+  CHECK(cert.output().find("no-such.pem") != std::string::npos);
+
+  // A serial device that is not there is not a configuration mistake: exit 1, as a port in use.
+  TempConfig missingDevice(R"({"servers": [{"endpoint": "serial:/dev/uvmodbus-no-such-tty"}], )" +
+                           std::string(kUnits) + "}");
+  Subprocess device({serverPath(), "--config", missingDevice.path()});
+  CHECK(device.wait(kExitTimeout) == std::optional<int>(1));
+  CHECK(device.output().find("/dev/uvmodbus-no-such-tty") != std::string::npos);
+}
+

@@ -7,15 +7,26 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "datastore/sparse_data_block.h"
+#include "protocols/modbus_serial_server.h"
+#include "protocols/modbus_tls_server.h"
+#include "protocols/modbus_udp_server.h"
 #include "reactor/failure.h"
+#include "reactor/serial_port.h"
+#include "tests/support/certs.h"
+#include "tests/support/pty_pair.h"
+#include "tests/support/reactor_harness.h"
 #include "tests/support/subprocess.h"
 
 using modbus::ConfigError;
 using modbus::parseServerConfig;
+using reactor::testing::LogCapture;
+using reactor::testing::LoopCleanCheck;
 
 namespace {
 
@@ -246,8 +257,8 @@ TEST_CASE("server config: bad server options name their key") {
 }
 
 TEST_CASE("server config: bad endpoints are caught while parsing") {
-  CHECK(errorOf(withServer(R"({"endpoint": "udp:5020"})")) ==
-        "servers[0].endpoint: \"udp\" endpoints are not supported (use tcp: or tcp6:)");
+  CHECK(errorOf(withServer(R"({"endpoint": "unix:/tmp/modbus.sock"})")) ==
+        "servers[0].endpoint: \"unix\" endpoints are not supported (use tcp:, tcp6:, udp:, udp6:, serial: or tls:)");
   CHECK(errorOf(withServer(R"({"endpoint": "tcp:99999"})")) ==
         "servers[0].endpoint: endpoint field 'port' must be an integer in [0, 65535], got '99999'");
   CHECK(errorOf(withServer(R"({"endpoint": "tcp:0:interfce=127.0.0.1"})")) ==
@@ -371,4 +382,267 @@ TEST_CASE("server config: startServers reports a port in use as CannotListenErro
                    modbus::ServerEntry{"tcp:" + std::to_string(port) + ":interface=127.0.0.1", {}}};
   CHECK_THROWS_AS(modbus::startServers(reactor, clash), reactor::CannotListenError);
   CHECK(modbus::runningServerCount() == 1);  // the clash's first server was closed again
+}
+
+// --- udp:, serial: and tls: entries (issues 4 and 5) --------------------------------------------------
+
+TEST_CASE("server config: udp entries take the socket, rtu and ascii framers") {
+  auto c = parseServerConfig(withServer(R"({"endpoint": "udp:5020:interface=127.0.0.1", "framer": "socket"},
+      {"endpoint": "udp:0", "framer": "rtu", "ignore_missing_slaves": true},
+      {"endpoint": "udp6:0:interface=\\:\\:1", "framer": "ascii", "missing_unit": "exception_0A"},
+      {"endpoint": "udp:0:interface=127.0.0.1:maxPacketSize=512", "broadcast_enable": true})"));
+  REQUIRE(c.servers.size() == 4);
+  CHECK(c.servers[0].endpoint == "udp:5020:interface=127.0.0.1");
+  CHECK(c.servers[0].options.framer == modbus::FramerType::Socket);
+  CHECK_FALSE(c.servers[0].tls.has_value());
+  CHECK(c.servers[1].options.framer == modbus::FramerType::Rtu);
+  CHECK(c.servers[1].options.ignoreMissingSlaves);
+  CHECK(c.servers[2].options.framer == modbus::FramerType::Ascii);
+  CHECK(c.servers[2].options.missingUnit == modbus::MissingUnit::Exception0A);
+  CHECK(c.servers[3].options.framer == modbus::FramerType::Socket);
+  CHECK(c.servers[3].options.broadcastEnable);
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:0", "framer": "tls"})")) ==
+        "servers[0].framer: \"tls\" is not a framer (socket, rtu or ascii)");
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:0:colour=red"})")) ==
+        "servers[0].endpoint: unknown keyword 'colour' for endpoint 'udp'");
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:70000"})")) ==
+        "servers[0].endpoint: endpoint field 'port' must be an integer in [0, 65535], got '70000'");
+}
+
+TEST_CASE("server config: serial entries are RTU by default, ASCII by option, never MBAP") {
+  auto c = parseServerConfig(withServer(
+      R"({"endpoint": "serial:/dev/ttyUSB0:baudrate=19200:parity=E:stopbits=1", "framer": "rtu"},
+         {"endpoint": "serial:/dev/ttyUSB1"},
+         {"endpoint": "serial:/dev/ttyUSB2", "framer": "ascii", "max_input_buffer": 1024},
+         {"endpoint": "serial:/dev/ttyUSB3:framer=ascii"},
+         {"endpoint": "serial:/dev/ttyUSB4:framer=ascii", "framer": "ascii"})"));
+  REQUIRE(c.servers.size() == 5);
+  CHECK(c.servers[0].endpoint == "serial:/dev/ttyUSB0:baudrate=19200:parity=E:stopbits=1");
+  CHECK(c.servers[0].options.framer == modbus::FramerType::Rtu);
+  CHECK(c.servers[1].options.framer == modbus::FramerType::Rtu);  // the serial default
+  CHECK(c.servers[2].options.framer == modbus::FramerType::Ascii);
+  CHECK(c.servers[2].options.maxInputBuffer == 1024);
+  CHECK(c.servers[3].options.framer == modbus::FramerType::Ascii);  // from the endpoint's framer=
+  CHECK(c.servers[4].options.framer == modbus::FramerType::Ascii);
+
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "framer": "socket"})")) ==
+        "servers[0].framer: the socket framer (MBAP) cannot run on a serial line: use \"rtu\" (the default) or "
+        "\"ascii\"");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "framer": "tls"})")) ==
+        "servers[0].framer: \"tls\" is not a serial framer (rtu or ascii)");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0:framer=rtu", "framer": "ascii"})")) ==
+        "servers[0].framer: \"ascii\" contradicts the endpoint's framer=rtu (give it once)");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0:framer=socket"})")) ==
+        "servers[0].endpoint: the socket framer (MBAP) cannot run on a serial line: use framer rtu (the default) or "
+        "ascii");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0:baudrate=fast"})")) ==
+        "servers[0].endpoint: endpoint field 'baudrate' must be an integer in [1, 4000000], got 'fast'");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0:parity=X"})")) ==
+        "servers[0].endpoint: endpoint field 'parity' must be N, E, O, M or S, got 'X'");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:"})")) ==
+        "servers[0].endpoint: endpoint 'serial' needs a device (serial:/dev/ttyUSB0)");
+}
+
+TEST_CASE("server config: a tls entry reads the issue's roles, default_role and tls_framing") {
+  auto c = parseServerConfig(withServer(R"({"endpoint": "tls:802:cert=server.pem:key=server.key:ca=ca.pem",
+      "roles": {"Operator": {"functions": [1, 2, 3, 4, 5, 6, 15, 16]}, "Reader": {"functions": [1, 2, 3, 4]}},
+      "default_role": null, "idle_timeout": 30, "max_connections": 8},
+     {"endpoint": "tls:8802:cert=s.pem:key=s.key:ca=ca.pem", "framer": "socket",
+      "roles": {"Tuner": {"functions": [3, 6], "units": [1, 2], "ranges": {"holding_registers": [[100, 199]]}},
+                "Reader": {"functions": "all"}},
+      "default_role": "Reader"},
+     {"endpoint": "tls:8803:cert=s.pem:key=s.key:require_client_cert=false", "tls_framing": "bare_pdu",
+      "bare_pdu_unit": 5})"));
+  REQUIRE(c.servers.size() == 3);
+  const auto& first = c.servers[0];
+  REQUIRE(first.tls.has_value());
+  REQUIRE(first.tls->roles.has_value());
+  CHECK(first.options.framer == modbus::FramerType::Tls);
+  CHECK(first.options.idleTimeout == doctest::Approx(30));
+  CHECK(first.options.maxConnections == 8);
+  CHECK(first.tls->framing == modbus::TlsFraming::Mbap);
+  const modbus::RoleTable& roles = *first.tls->roles;
+  CHECK(roles.roles().size() == 2);
+  CHECK_FALSE(roles.defaultRole().has_value());
+  const std::uint8_t read[] = {0x03, 0x00, 0x00, 0x00, 0x01};
+  const std::uint8_t write[] = {0x06, 0x00, 0x00, 0x00, 0x01};
+  CHECK(roles.authorize(std::string("Reader"), 1, read) == modbus::Denial::Allowed);
+  CHECK(roles.authorize(std::string("Reader"), 1, write) == modbus::Denial::Function);
+  CHECK(roles.authorize(std::string("Operator"), 1, write) == modbus::Denial::Allowed);
+  CHECK(roles.authorize(std::nullopt, 1, read) == modbus::Denial::NoRole);
+
+  const auto& second = c.servers[1];
+  REQUIRE(second.tls.has_value());
+  REQUIRE(second.tls->roles.has_value());
+  CHECK(second.tls->roles->defaultRole() == std::optional<std::string>("Reader"));
+  const modbus::RolePermissions* tuner = second.tls->roles->find("Tuner");
+  REQUIRE(tuner != nullptr);
+  CHECK(tuner->units == std::set<std::uint8_t>{1, 2});
+  CHECK(tuner->ranges.at(modbus::ModbusTable::HoldingRegisters) ==
+        std::vector<modbus::AddressRange>{modbus::AddressRange{100, 199}});
+  const std::uint8_t writeInRange[] = {0x06, 0x00, 0x64, 0x00, 0x01};
+  CHECK(second.tls->roles->authorize(std::string("Tuner"), 1, writeInRange) == modbus::Denial::Allowed);
+  CHECK(second.tls->roles->authorize(std::string("Tuner"), 3, writeInRange) == modbus::Denial::Unit);
+  CHECK(second.tls->roles->authorize(std::string("Tuner"), 1, write) == modbus::Denial::Address);
+  CHECK(second.tls->roles->authorize(std::nullopt, 1, write) == modbus::Denial::Allowed);  // default: Reader, "all"
+
+  const auto& third = c.servers[2];
+  REQUIRE(third.tls.has_value());
+  CHECK_FALSE(third.tls->roles.has_value());  // no roles: no authorization beyond the handshake
+  CHECK(third.tls->framing == modbus::TlsFraming::BarePdu);
+  CHECK(third.tls->barePduUnit == 5);
+}
+
+TEST_CASE("server config: tls mistakes name their key") {
+  const std::string endpoint = R"("endpoint": "tls:802:cert=s.pem:key=s.key:ca=ca.pem")";
+  auto tls = [&](const std::string& rest) { return withServer("{" + endpoint + ", " + rest + "}"); };
+  CHECK(errorOf(tls(R"("roles": {"Reader": {"functions": [1, 2, 300]}})")) ==
+        "servers[0].roles.Reader.functions[2]: 300 is not a function code (1..127)");
+  CHECK(errorOf(tls(R"("roles": {"Reader": {"function": [1]}})")) ==
+        "servers[0].roles.Reader.function: unknown key (functions, units, ranges)");
+  CHECK(errorOf(tls(R"("roles": {"Reader": {"units": [1]}})")) == "servers[0].roles.Reader: a role needs \"functions\"");
+  CHECK(errorOf(tls(R"("roles": {"Tuner": {"functions": [3], "ranges": {"holding_registers": [[9, 1]]}}})")) ==
+        "servers[0].roles.Tuner.ranges.holding_registers[0]: last is below first");
+  CHECK(errorOf(tls(R"("roles": [1, 2])")) == "servers[0].roles: an object of role name → permissions");
+  CHECK(errorOf(tls(R"("roles": {"Reader": {"functions": [1]}}, "default_role": "Writer")")) ==
+        "servers[0].default_role: \"Writer\" is not one of the roles");
+  CHECK(errorOf(tls(R"("default_role": "Reader")")) == "servers[0].default_role: there are no roles");
+  CHECK(errorOf(tls(R"("roles": {"Reader": {"functions": [1]}}, "default_role": 1)")) ==
+        "servers[0].default_role: expected null or a role name, got a number");
+  CHECK(errorOf(tls(R"("tls_framing": "rtu")")) ==
+        "servers[0].tls_framing: \"rtu\" is not \"mbap\" or \"bare_pdu\"");
+  CHECK(errorOf(tls(R"("tls_framing": 1)")) == "servers[0].tls_framing: expected a string, got a number");
+  CHECK(errorOf(tls(R"("bare_pdu_unit": 1)")) ==
+        "servers[0].bare_pdu_unit: applies only with \"tls_framing\": \"bare_pdu\"");
+  CHECK(errorOf(tls(R"("tls_framing": "bare_pdu", "bare_pdu_unit": 256)")) ==
+        "servers[0].bare_pdu_unit: 256 is not a unit id (0..255)");
+  CHECK(errorOf(tls(R"("framer": "rtu")")) ==
+        "servers[0].framer: \"rtu\" cannot run inside TLS: a tls: endpoint carries the MBAP ADU (\"socket\", the "
+        "default); for pymodbus 2.x-3.7 peers use \"tls_framing\": \"bare_pdu\"");
+  CHECK(errorOf(withServer(R"({"endpoint": "tls:802:key=s.key:ca=ca.pem"})")) ==
+        "servers[0].endpoint: endpoint 'tls' needs cert=FILE (the server certificate)");
+  CHECK(errorOf(withServer(R"({"endpoint": "tls:802:cert=s.pem:key=s.key"})")) ==
+        "servers[0].endpoint: endpoint 'tls' needs ca=FILE to verify client certificates (or require_client_cert=false)");
+  CHECK(errorOf(withServer(R"({"endpoint": "tls:802:cert=s.pem:key=s.key:ca=c.pem:colour=red"})")) ==
+        "servers[0].endpoint: unknown keyword 'colour' for endpoint 'tls'");
+  CHECK(errorOf(withServer(R"({"endpoint": "tls:80200:cert=s.pem:key=s.key:ca=c.pem"})")) ==
+        "servers[0].endpoint: endpoint field 'port' must be an integer in [0, 65535], got '80200'");
+}
+
+TEST_CASE("server config: keys that mean nothing for an endpoint type are refused, naming the key") {
+  CHECK(errorOf(withServer(R"({"endpoint": "tcp:0", "roles": {}})")) ==
+        "servers[0].roles: applies only to a tls: endpoint, not to a tcp: one");
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:0", "tls_framing": "mbap"})")) ==
+        "servers[0].tls_framing: applies only to a tls: endpoint, not to a udp: one");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "default_role": null})")) ==
+        "servers[0].default_role: applies only to a tls: endpoint, not to a serial: one");
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:0", "idle_timeout": 5})")) ==
+        "servers[0].idle_timeout: does not apply to a udp: endpoint (each datagram is a whole request; there are "
+        "no connections)");
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:0", "max_input_buffer": 1024})")).starts_with(
+      "servers[0].max_input_buffer: does not apply to a udp: endpoint"));
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "max_connections": 2})")) ==
+        "servers[0].max_connections: does not apply to a serial: endpoint (a serial line has no connections)");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "ignore_missing_slaves": false})")) ==
+        "servers[0].ignore_missing_slaves: does not apply to a serial: endpoint (on a serial line a request for a "
+        "unit not served always gets silence, and a broadcast is applied and never answered)");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "broadcast_enable": true})")).starts_with(
+      "servers[0].broadcast_enable: does not apply to a serial: endpoint"));
+  // The top-level defaults are not an error: they apply where they mean something.
+  auto c = parseServerConfig(R"({"servers": [{"endpoint": "serial:/dev/ttyUSB0"}, {"endpoint": "tcp:0"}],
+                                 "broadcast_enable": true, "units": {"1": {"coils": {"count": 1}}}})");
+  CHECK(c.servers[1].options.broadcastEnable);
+}
+
+TEST_CASE("server config: gateway units cannot be served by udp and serial servers") {
+  const std::string units = R"("units": {"1": {"coils": {"count": 1}}, "7": {"remote": {"endpoint": "tcp:127.0.0.1:1502"}}})";
+  CHECK(errorOf(R"({"servers": [{"endpoint": "tcp:0"}, {"endpoint": "udp:0"}], )" + units + "}") ==
+        "servers[1].endpoint: a udp: server cannot answer the gateway units (\"remote\": unit 7); serve them on "
+        "tcp: or tls: endpoints, or give the units tables");
+  CHECK(errorOf(R"({"servers": [{"endpoint": "serial:/dev/ttyUSB0"}], )" + units + "}").starts_with(
+      "servers[0].endpoint: a serial: server cannot answer the gateway units"));
+  CHECK(parseServerConfig(R"({"servers": [{"endpoint": "tcp:0"}, {"endpoint": "tls:0:cert=s:key=k:ca=c"}], )" + units +
+                          "}")
+            .remotes.size() == 1);
+}
+
+TEST_CASE("server config: startServers starts tcp, udp, serial and tls servers, and reloads the tls certificates") {
+  LoopCleanCheck clean;
+  const auto& certs = testsupport::testCertificates();
+  const std::string cert = certs.dir + "/server-config-reload.pem";
+  const std::string key = certs.dir + "/server-config-reload.key";
+  testsupport::writeTextFile(cert, testsupport::readTextFile(certs.server.cert));
+  testsupport::writeTextFile(key, testsupport::readTextFile(certs.server.key));
+  testsupport::Pty pty;
+  auto c = parseServerConfig(R"({"servers": [{"endpoint": "tcp:0:interface=127.0.0.1"},
+      {"endpoint": "udp:0:interface=127.0.0.1", "framer": "rtu"},
+      {"endpoint": "serial:)" + pty.slavePath() + R"(:baudrate=9600", "framer": "ascii"},
+      {"endpoint": "tls:0:interface=127.0.0.1:cert=)" + cert + ":key=" + key + ":ca=" + certs.ca.cert +
+                             R"(", "roles": {"Reader": {"functions": [3]}}}],
+      "units": {"1": {"coils": {"count": 1}}}})");
+  LogCapture logs;
+  reactor::Reactor reactor;
+  auto servers = modbus::startServers(reactor, c);
+  REQUIRE(servers.size() == 4);
+  CHECK(dynamic_cast<modbus::ModbusTcpServer*>(servers[0].get()) != nullptr);
+  auto* udp = dynamic_cast<modbus::ModbusUdpServer*>(servers[1].get());
+  REQUIRE(udp != nullptr);
+  CHECK(udp->options().framer == modbus::FramerType::Rtu);
+  REQUIRE(udp->addresses().size() == 1);
+  CHECK(udp->addresses()[0].port != 0);
+  auto* serial = dynamic_cast<modbus::ModbusSerialServer*>(servers[2].get());
+  REQUIRE(serial != nullptr);
+  CHECK(serial->isOpen());
+  CHECK(serial->options().line.framer == modbus::FramerType::Ascii);
+  auto* tls = dynamic_cast<modbus::ModbusTlsServer*>(servers[3].get());
+  REQUIRE(tls != nullptr);
+  REQUIRE(tls->ports().size() == 1);
+  CHECK(tls->factory().roles() != nullptr);
+  CHECK(&tls->factory().context() == c.context.get());  // one datastore for all
+  CHECK(&udp->processor().context() == c.context.get());
+  CHECK(&serial->processor().context() == c.context.get());
+  CHECK(logs.count("listening on udp 127.0.0.1:") == 1);
+  CHECK(logs.count("serving Modbus ascii on serial " + pty.slavePath()) == 1);
+  CHECK(logs.count("listening on tls 127.0.0.1:") == 1);
+
+  // SIGHUP's work: every TLS endpoint re-reads its files; a broken file keeps the current ones.
+  CHECK(modbus::reloadTlsCertificates(servers) == 0);
+  CHECK(tls->ports()[0]->context().generation() == 1);
+  CHECK(logs.count("reloaded the certificate, key and CA of tls 127.0.0.1:") == 1);
+  testsupport::writeTextFile(key, "not a key");
+  CHECK(modbus::reloadTlsCertificates(servers) == 1);
+  CHECK(tls->ports()[0]->context().generation() == 1);
+  CHECK(logs.count("failed, keeping the current ones") == 1);
+
+  bool stoppedByTimeout = false;
+  auto guard = reactor.callLater(5.0, [&] {
+    stoppedByTimeout = true;
+    reactor.stop();
+  });
+  reactor.callWhenRunning([] { modbus::ServerStop(); });
+  reactor.run(/*installSignalHandlers=*/false);
+  CHECK_FALSE(stoppedByTimeout);
+  if (guard.active()) guard.cancel();
+  servers.clear();
+}
+
+TEST_CASE("server config: startServers reports unusable certificate files as ConfigError, a missing device as SerialPortError") {
+  const auto& certs = testsupport::testCertificates();
+  auto badCert = parseServerConfig(withServer(R"({"endpoint": "tcp:0:interface=127.0.0.1"},
+      {"endpoint": "tls:0:interface=127.0.0.1:cert=)" + certs.dir + R"(/no-such.pem:key=)" + certs.server.key +
+                                              ":ca=" + certs.ca.cert + R"("})"));
+  reactor::Reactor reactor;
+  std::string message = "no error";
+  try {
+    modbus::startServers(reactor, badCert);
+  } catch (const ConfigError& e) {
+    message = e.what();
+  }
+  CHECK(message.starts_with("servers[1].endpoint: "));
+  CHECK(message.find("no-such.pem") != std::string::npos);
+  CHECK(modbus::runningServerCount() == 0);  // the tcp server started first was closed again
+
+  auto missingDevice = parseServerConfig(withServer(R"({"endpoint": "serial:/dev/uvmodbus-no-such-tty"})"));
+  CHECK_THROWS_AS(modbus::startServers(reactor, missingDevice), reactor::SerialPortError);
+  CHECK(modbus::runningServerCount() == 0);
 }

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <csignal>
 #include <future>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -434,6 +436,59 @@ TEST_CASE("SIGTERM stops a reactor run with installSignalHandlers") {
   CHECK(runReactor(r, 5.0, /*installSignalHandlers=*/true));
   CHECK(events == std::vector<std::string>{"before shutdown", "after shutdown"});
   CHECK(logs.count("SIGTERM") == 1);
+}
+
+TEST_CASE("addSignalHandler runs every handler of a signal on the reactor thread, also for one raised before run") {
+  LoopCleanCheck clean;
+  LogCapture logs;
+  Reactor r;
+  int first = 0;
+  int second = 0;
+  int throwing = 0;
+  std::thread::id ranOn;
+  auto firstId = r.addSignalHandler(SIGHUP, [&] {
+    ++first;
+    ranOn = std::this_thread::get_id();
+  });
+  r.addSignalHandler(SIGHUP, [&] {
+    ++throwing;
+    throw std::runtime_error("reload failed");
+  });
+  r.addSignalHandler(SIGHUP, [&] { ++second; });
+  std::raise(SIGHUP);  // before run(): held by the loop, delivered once it runs
+  CHECK(first == 0);
+  // Bounded polls: the runReactor limit fails the test instead of hanging.
+  std::function<void()> afterRemoval = [&] {
+    if (second < 2) {
+      r.callLater(0.005, afterRemoval);
+      return;
+    }
+    stopIfRunning(r);
+  };
+  std::function<void()> firstDelivery = [&] {
+    if (second < 1) {
+      r.callLater(0.005, firstDelivery);
+      return;
+    }
+    r.removeSignalHandler(firstId);
+    r.removeSignalHandler(firstId);  // unknown ids are ignored
+    std::raise(SIGHUP);
+    afterRemoval();
+  };
+  r.callWhenRunning(firstDelivery);
+  CHECK(runReactor(r, 5.0));
+  CHECK(first == 1);  // removed before the second signal
+  CHECK(second == 2);
+  CHECK(throwing == 2);  // its exception was logged; the next handler still ran
+  CHECK(ranOn == std::this_thread::get_id());
+  CHECK(logs.count("unhandled exception in signal handler: reload failed") == 2);
+}
+
+TEST_CASE("addSignalHandler refuses signals that cannot be caught") {
+  LoopCleanCheck clean;
+  Reactor r;
+  CHECK_THROWS_AS(r.addSignalHandler(SIGKILL, [] {}), std::invalid_argument);
+  CHECK_THROWS_AS(r.addSignalHandler(0, [] {}), std::invalid_argument);
 }
 
 TEST_CASE("a reactor destroyed with open connections closes them and its loop cleanly") {

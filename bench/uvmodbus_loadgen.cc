@@ -259,6 +259,7 @@ int main(int argc, char** argv) {
   app.add_option("--first-reply-deadline", deadline,
                  "open all connections at once; count first replies within this many seconds");
   app.add_option("--settle-timeout", o.settleTimeout, "bound on waiting for replies (idle, first-reply)")->capture_default_str();
+  app.add_flag("--busy-poll", o.busyPoll, "poll without sleeping, so the load generator is never the bottleneck");
   app.add_option("--label", label, "a name echoed in the JSON line");
   app.add_flag("--json", json, "print one JSON line instead of text");
   CLI11_PARSE(app, argc, argv);

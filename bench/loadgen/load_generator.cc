@@ -131,6 +131,7 @@ LoadResult LoadGenerator::run() {
     opener_.emplace(reactor_, [this] { openSome(); });
     opener_->start(0.005, true);
   });
+  reactor_.setBusyPolling(options_.busyPoll);
   reactor_.run(false);
   return result_;
 }

@@ -51,6 +51,9 @@ struct LoadOptions {
   std::string tlsCertFile;                      ///< Tls: our client certificate and its key
   std::string tlsKeyFile;
   std::string tlsServerName = "localhost";      ///< Tls: SNI and the name checked in the server's cert
+  /// Poll without sleeping (Reactor::setBusyPolling): the load generator keeps its core and never
+  /// pays a wakeup per reply, so that the server, not the load generator, sets the pace.
+  bool busyPoll = false;
 };
 
 struct LoadResult {

@@ -133,6 +133,18 @@ TEST_CASE("closed loop against a correct server counts replies, latencies and no
   CHECK(r.serverCpuUsPerRequest >= 0);
 }
 
+TEST_CASE("closed loop with busy polling validates every reply and ends on time") {
+  ServerThread server({});
+  auto o = quickOptions(server.port());
+  o.busyPoll = true;
+  auto r = bench::runLoad(o);
+  CHECK(r.ok());
+  CHECK(r.errors == 0);
+  CHECK_FALSE(r.timedOut);
+  CHECK(r.requests > 100);
+  CHECK(r.measuredSeconds == doctest::Approx(0.3).epsilon(0.2));
+}
+
 TEST_CASE("closed loop keeps depth requests in flight on each connection") {
   ServerThread server({Misbehaviour::None, 4});  // answers only when 4 requests wait
   auto o = quickOptions(server.port());

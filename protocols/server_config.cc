@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -20,6 +19,7 @@
 
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
+#include "protocols/detail/config_json.h"
 #include "protocols/device_config.h"
 #include "protocols/modbus_serial_server.h"
 #include "protocols/remote_device.h"
@@ -40,40 +40,9 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
 /// would drop valid requests.
 constexpr std::int64_t kMinInputBuffer = 513;
 
-std::string joinPath(const std::string& parent, const std::string& key) {
-  return parent.empty() ? key : parent + "." + key;
-}
-
-/// "an object", "a string", ... for messages.
-std::string describeType(const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::null: return "null";
-    case Json::value_t::number_float: return "a fractional number";
-    default: return "a number";
-  }
-}
-
-/// "0x1F" (any case, at least one digit) → 31; decimal digits too when allowDecimal (object keys).
-std::optional<std::int64_t> parseIntText(std::string_view text, bool allowDecimal) {
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    text.remove_prefix(2);
-    base = 16;
-  } else if (!allowDecimal || text.empty()) {
-    return std::nullopt;
-  }
-  std::uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (ec != std::errc() || ptr != text.data() + text.size() ||
-      value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(value);
-}
+using config::describeType;
+using config::joinPath;
+using config::parseIntText;
 
 /// A JSON value and its path ("units.1.coils.values[3]"), for messages.
 class Node {

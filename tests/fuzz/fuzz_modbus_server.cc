@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes through a framer's decode loop, the PDU decoder and execution
 // against a datastore — the server's whole request path minus the socket. The first input byte picks
-// the framer (MBAP, RTU, ASCII) and how the rest is split into reads; the invariants below are what
+// the framer (MBAP, RTU, ASCII; 0xF0 and above: the bare-PDU framing of pymodbus 2.x-3.7 TLS peers,
+// one PDU per TLS record) and how the rest is split into reads (for bare PDUs: into records); the invariants below are what
 // "bad input never crashes the server and never loses stored data" means byte by byte.
 // Built with clang -fsanitize=fuzzer by tests/fuzz/run.sh; replayed over the corpus by fuzz_replay
 // in every normal build (tests/fuzz/replay_main.cc).
@@ -18,6 +19,7 @@
 #include "framers/buffer.h"
 #include "framers/framer_type.h"
 #include "framers/rtu_framer.h"
+#include "protocols/bare_pdu_framer.h"
 #include "protocols/request_processor.h"
 
 namespace {
@@ -90,7 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Each input starts from power-up diagnostics: FC 8/04 in one input must not silence the next.
   for (std::uint8_t id : context->unitIds()) context->find(id)->control().reset();
   const FramerType types[] = {FramerType::Socket, FramerType::Rtu, FramerType::Ascii};
-  auto framer = makeFramer(types[data[0] % 3]);
+  std::unique_ptr<Framer> framer =
+      data[0] >= 0xF0 ? std::make_unique<BarePduFramer>(1) : makeFramer(types[data[0] % 3]);
   std::size_t step = 1 + data[1] % 64;  // read size: 1..64 bytes
   Buffer input;
   Buffer output;

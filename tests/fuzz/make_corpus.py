@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for fuzz_modbus_server: one file per interesting request, each prefixed by
-the two control bytes the target reads (framer: 0 MBAP, 1 RTU, 2 ASCII; read size - 1)."""
+the two control bytes the target reads (framer: 0 MBAP, 1 RTU, 2 ASCII, 0xF0 bare PDU over TLS;
+read size - 1). Modbus/TCP Security carries the MBAP frames unchanged, so the mbap_ seeds cover it;
+the tls_bare_ seeds are the bare-PDU framing of old pymodbus TLS peers, one PDU per TLS record."""
 import os
 import struct
 
@@ -101,6 +103,12 @@ def main():
     listen_only = [bytes([8, 0, 4, 0, 0]), PDUS["fc06"], bytes([8, 0, 1, 0xFF, 0]), PDUS["fc03"]]
     write("mbap_fc08_listen_only", 0, 63, b"".join(mbap(i, 1, pdu) for i, pdu in enumerate(listen_only)))
     write("rtu_fc08_listen_only", 1, 63, b"".join(rtu(1, pdu) for pdu in listen_only))
+    # Bare PDUs in TLS records (pymodbus 2.x-3.7): each read is one whole PDU for unit 1.
+    for name in ("fc03", "fc06", "fc10", "fc10_short", "fc17_rw", "unknown", "fc08_query", "fc2b_basic"):
+        if name in PDUS:
+            write(f"tls_bare_{name}", 0xF0, len(PDUS[name]) - 1, PDUS[name])
+    records = [PDUS["fc06"], PDUS["fc03"], PDUS["fc05_bad"]]
+    write("tls_bare_records", 0xF0, len(PDUS["fc06"]) - 1, b"".join(records))
     # FC 8/03: the ASCII input delimiter becomes '!', then a frame ending CR '!'.
     write("ascii_fc08_delimiter", 2, 63,
           ascii_frame(1, bytes([8, 0, 3, 0x21, 0])) + ascii_frame(1, PDUS["fc03"])[:-1] + b"!")

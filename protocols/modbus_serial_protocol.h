@@ -163,7 +163,6 @@ class ModbusSerialProtocol : public reactor::Protocol {
   Buffer input_;
   Buffer output_;
   Buffer echo_;  // bytes we sent and expect to hear back (dropLocalEcho)
-  std::array<std::uint8_t, 260> scratch_{};  // broadcast responses, discarded
   std::optional<Expected> expected_;
   reactor::DelayedCall silenceTimer_;
   reactor::DelayedCall replyTimer_;

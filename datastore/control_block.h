@@ -26,7 +26,7 @@ enum class DiagnosticCounter : std::uint8_t {
 
 /// The diagnostics block of one device: counters, event counter, 64-event log, diagnostic register,
 /// listen-only flag, ASCII input delimiter, the FC 7 exception-status outputs and the FC 17 server
-/// id. Pure state: the request processor (protocols/device_functions.h) drives it for every request
+/// id. Pure state: the request processor (protocols/application/device_functions.h) drives it for every request
 /// that reaches the device; the application may read and set everything. All counters are 16 bits
 /// and wrap at 65535. Nothing here allocates except the application-facing vector getters and
 /// the server id setters. Reactor thread only.
@@ -155,7 +155,7 @@ class ControlBlock {
   // --- what FC 8 does after its answer (the guide restarts "after the response is returned") ---
 
   /// An FC 8 action the request processor applies once the request that asked for it has been
-  /// counted and logged (protocols/device_functions.h).
+  /// counted and logged (protocols/application/device_functions.h).
   enum class PendingAction : std::uint8_t { None, Restart, RestartClearingLog, ForceListenOnly, ClearCounters };
   void setPendingAction(PendingAction action) { pending_ = action; }
   PendingAction pendingAction() const { return pending_; }

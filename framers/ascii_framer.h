@@ -41,6 +41,8 @@ class AsciiFramer final : public Framer {
   /// The character that must follow CR to end an incoming frame (default LF). Responses always end
   /// with CR LF: FC 8 / 03 changes the *input* delimiter only.
   void setDelimiter(std::uint8_t c) noexcept { delimiter_ = c; }
+  /// Framer's name for setDelimiter: the protocol follows the served device's FC 8 / 03 delimiter.
+  void setInputDelimiter(std::uint8_t c) noexcept override { setDelimiter(c); }
   std::uint8_t delimiter() const noexcept { return delimiter_; }
 
  private:

@@ -3,9 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "framers/buffer.h"
+#include "framers/length_rule.h"
 
 namespace modbus {
 
@@ -56,6 +58,33 @@ class Framer {
   virtual std::span<std::uint8_t> beginFrame(Buffer& out, const FrameHeader& header,
                                              std::size_t maxPdu = kMaxPduSize) = 0;
   virtual void commitFrame(Buffer& out, std::size_t pduLength) = 0;
+
+  // --- what differs between framings, asked for by the protocols (no caller casts to a concrete
+  // framer). The defaults are those of a framing that carries its own length and end (MBAP).
+
+  /// True when a frame's end is known only from timing or from the end of a datagram (RTU): the
+  /// transport then calls markFrameGap() at t3.5 of silence or at the end of each datagram.
+  virtual bool framesEndAtGaps() const noexcept { return false; }
+  /// The bytes passed to the next decode() end at a frame boundary: a frame whose length the framer
+  /// cannot measure from its content may be taken whole. Cleared by the next NeedMore or by reset().
+  virtual void markFrameGap() noexcept {}
+  /// Forgets per-stream state (a pending gap, resynchronisation) when the caller drops its input.
+  virtual void reset() noexcept {}
+  /// FC 8 / 03: the character after CR that ends an incoming frame. Only ASCII framing has one.
+  virtual void setInputDelimiter(std::uint8_t delimiter) noexcept { (void)delimiter; }
+  /// How a custom function code's requests and responses are measured (RTU needs it; framings that
+  /// carry a length ignore it).
+  virtual void setLengthRules(std::uint8_t functionCode, LengthRule request, LengthRule response) noexcept {
+    (void)functionCode;
+    (void)request;
+    (void)response;
+  }
+  /// The whole length of the *response* frame at the front of `frame`, when the framing needs it to
+  /// skip another device's response on a shared line (RTU); nullopt when it cannot tell.
+  virtual std::optional<std::size_t> responseLength(std::span<const std::uint8_t> frame) const noexcept {
+    (void)frame;
+    return std::nullopt;
+  }
 
   /// Convenience: begin + copy + commit. Throws std::length_error if pdu.size() > kMaxPduSize.
   void encode(Buffer& out, const FrameHeader& header, std::span<const std::uint8_t> pdu);

@@ -8,40 +8,9 @@
 #include <span>
 
 #include "framers/framer.h"
+#include "framers/length_rule.h"
 
 namespace modbus {
-
-/// How the length of an RTU PDU (function code + data) follows from its first bytes. PDU offsets
-/// count from the function code (offset 0), not from the unit id.
-struct LengthRule {
-  enum class Kind : std::uint8_t {
-    UntilGap,     ///< not known from content: the frame ends at the inter-frame gap
-    Fixed,        ///< the PDU is `extra` bytes long
-    ByteCount,    ///< the PDU is pdu[offset] + `extra` bytes long
-    ByteCount16,  ///< the PDU is the big-endian 16-bit value at pdu[offset] + `extra` bytes long
-  };
-  Kind kind = Kind::UntilGap;
-  std::uint8_t offset = 0;
-  std::uint16_t extra = 0;
-
-  /// No rule: rely on the gap (RtuFramer::markFrameGap).
-  static constexpr LengthRule untilGap() noexcept { return {}; }
-  /// A PDU of exactly `pduLength` bytes (function code included).
-  static constexpr LengthRule fixedPdu(std::uint16_t pduLength) noexcept {
-    return {Kind::Fixed, 0, pduLength};
-  }
-  /// A PDU of pdu[offset] + `extra` bytes: the byte count field at PDU offset `offset`, plus the
-  /// bytes that are not counted by it (function code and the fields up to and including the count).
-  static constexpr LengthRule byteCount(std::uint8_t offset, std::uint16_t extra) noexcept {
-    return {Kind::ByteCount, offset, extra};
-  }
-  /// As byteCount, with a 16-bit big-endian count at PDU offset `offset` (FC 24 responses).
-  static constexpr LengthRule byteCount16(std::uint8_t offset, std::uint16_t extra) noexcept {
-    return {Kind::ByteCount16, offset, extra};
-  }
-
-  friend constexpr bool operator==(const LengthRule&, const LengthRule&) = default;
-};
 
 /// RTU framing for the server side: [unit id][PDU][CRC-16, low byte first].
 ///
@@ -83,12 +52,12 @@ class RtuFramer final : public Framer {
   /// The protocol calls this when t3.5 of silence has passed: the bytes buffered now end at a frame
   /// boundary. Call decode() right away, before appending newer bytes, until it returns NeedMore;
   /// the gap applies until then (and is cleared by that NeedMore or by reset()).
-  void markFrameGap() noexcept {
+  void markFrameGap() noexcept override {
     gap_ = true;
     resynchronising_ = false;
   }
   /// Forgets a pending gap and any resynchronisation (e.g. when the caller drops its buffer).
-  void reset() noexcept {
+  void reset() noexcept override {
     gap_ = false;
     resynchronising_ = false;
   }
@@ -110,7 +79,14 @@ class RtuFramer final : public Framer {
   /// 256. Known by default: exception responses (fc >= 0x80: 5 bytes); FC 1, 2, 3, 4, 12, 17, 20,
   /// 21, 23 (byte count at ADU offset 2); 5, 6, 8, 11, 15, 16 (8 bytes); 7 (5 bytes); 22 (10 bytes);
   /// 24 (16-bit byte count at ADU offset 2); 43 / MEI 14 (walks the object list).
-  std::optional<std::size_t> responseLength(std::span<const std::uint8_t> frame) const noexcept;
+  std::optional<std::size_t> responseLength(std::span<const std::uint8_t> frame) const noexcept override;
+
+  /// Both rules of a custom function code at once (setLengthRule and setResponseLengthRule).
+  void setLengthRules(std::uint8_t functionCode, LengthRule request, LengthRule response) noexcept override {
+    setLengthRule(functionCode, request);
+    setResponseLengthRule(functionCode, response);
+  }
+  bool framesEndAtGaps() const noexcept override { return true; }
 
  private:
   DecodeResult afterGap(std::span<const std::uint8_t> input, const char* reason) noexcept;

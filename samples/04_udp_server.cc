@@ -13,7 +13,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "framers/framer_type.h"
-#include "protocols/modbus_udp_server.h"
+#include "protocols/servers/modbus_udp_server.h"
 
 int main(int argc, char** argv) {
   const std::string endpoint = argc > 1 ? argv[1] : "udp:5020:interface=127.0.0.1";

@@ -18,7 +18,7 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/modbus_tls_server.h"
+#include "protocols/servers/modbus_tls_server.h"
 
 extern char** environ;
 

@@ -15,7 +15,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "framers/framer_type.h"
-#include "protocols/modbus_serial_server.h"
+#include "protocols/servers/modbus_serial_server.h"
 
 namespace {
 

@@ -15,9 +15,9 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/custom_function.h"
-#include "protocols/modbus_server.h"
-#include "protocols/pdu.h"
+#include "protocols/application/custom_function.h"
+#include "protocols/servers/modbus_server.h"
+#include "protocols/application/pdu.h"
 #include "reactor/reactor.h"
 
 namespace {

@@ -12,8 +12,8 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/modbus_server.h"
-#include "protocols/remote_device.h"
+#include "protocols/servers/modbus_server.h"
+#include "protocols/devices/remote_device.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
 

@@ -10,8 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "protocols/modbus_tls_server.h"
-#include "protocols/server_config.h"
+#include "protocols/servers/modbus_tls_server.h"
+#include "protocols/config/server_config.h"
 #include "reactor/failure.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"

@@ -19,8 +19,8 @@
 #include "framers/buffer.h"
 #include "framers/framer_type.h"
 #include "framers/rtu_framer.h"
-#include "protocols/bare_pdu_framer.h"
-#include "protocols/request_processor.h"
+#include "framers/bare_pdu_framer.h"
+#include "protocols/application/request_processor.h"
 
 namespace {
 
@@ -55,7 +55,7 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-// The protocol's loop (protocols/modbus_tcp_protocol.cc), over one read of bytes.
+// The protocol's loop (protocols/serving/modbus_tcp_protocol.cc), over one read of bytes.
 void feed(Framer& framer, Buffer& input, std::span<const std::uint8_t> chunk, RequestProcessor& processor,
           Buffer& output) {
   input.append(chunk);
@@ -104,8 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rest = rest.subspan(chunk.size());
     output.retrieveAll();
   }
-  if (auto* rtu = dynamic_cast<RtuFramer*>(framer.get())) {
-    rtu->markFrameGap();
+  if (framer->framesEndAtGaps()) {
+    framer->markFrameGap();
     feed(*framer, input, {}, processor, output);
   }
   // Stored data is never lost to garbage: input registers are read-only on the wire.

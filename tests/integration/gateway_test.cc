@@ -1,4 +1,4 @@
-// Integration tests of the gateway (protocols/remote_device.h): a server whose unit 5 is a
+// Integration tests of the gateway (protocols/devices/remote_device.h): a server whose unit 5 is a
 // RemoteDevice pointing at a second server on loopback, driven by libmodbus. The downstream server
 // stops (→ 0x0A, as RemoteDevice documents: nothing to send to), answers too slowly (→ 0x0B after
 // the request timeout), is not there at all (→ 0x0A), and comes back (the gateway reconnects).
@@ -23,9 +23,9 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/async_device.h"
-#include "protocols/modbus_server.h"
-#include "protocols/remote_device.h"
+#include "protocols/devices/async_device.h"
+#include "protocols/servers/modbus_server.h"
+#include "protocols/devices/remote_device.h"
 #include "reactor/log.h"
 #include "tests/support/server_thread.h"
 #include "tests/support/subprocess.h"

@@ -1,4 +1,4 @@
-// Integration tests for the serial server (protocols/modbus_serial_server.cc) on pseudo-terminals:
+// Integration tests for the serial server (protocols/servers/modbus_serial_server.cc) on pseudo-terminals:
 // libmodbus's RTU client (linked in) and the pymodbus 3.0 serial client (a subprocess, RTU and
 // ASCII) for every implemented function code, raw frames for the line's hard cases, timing with
 // controlled gaps at a low baud rate, and a port that disappears and comes back.
@@ -22,7 +22,7 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/modbus_serial_server.h"
+#include "protocols/servers/modbus_serial_server.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
 #include "tests/support/pty_pair.h"

@@ -1,7 +1,7 @@
 // Modbus/TCP Security end to end: ModbusTlsServer against pymodbus 3.0's asynchronous TLS client,
 // `openssl s_client`, and connectTLS clients on the server's own reactor. Certificates are made
 // with openssl at test time (tests/support/certs.h). Also the bare-PDU framer, byte by byte.
-#include "protocols/modbus_tls_server.h"
+#include "protocols/servers/modbus_tls_server.h"
 
 #include <doctest/doctest.h>
 
@@ -19,7 +19,7 @@
 
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
-#include "protocols/bare_pdu_framer.h"
+#include "framers/bare_pdu_framer.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
 #include "reactor/tls.h"

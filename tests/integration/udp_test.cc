@@ -1,4 +1,4 @@
-// Integration tests for the UDP server (protocols/modbus_udp_server.cc) on 127.0.0.1: the pymodbus
+// Integration tests for the UDP server (protocols/servers/modbus_udp_server.cc) on 127.0.0.1: the pymodbus
 // 3.0 UDP client (a subprocess) for every implemented function code, raw datagrams from many
 // sockets at once, RTU over UDP, ServerStop, and makeServerForEndpoint.
 #include <doctest/doctest.h>
@@ -21,8 +21,8 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/modbus_serial_server.h"
-#include "protocols/modbus_udp_server.h"
+#include "protocols/servers/modbus_serial_server.h"
+#include "protocols/servers/modbus_udp_server.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
 #include "tests/support/pty_pair.h"

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "datastore/server_context.h"
-#include "protocols/server_options.h"
+#include "protocols/servers/server_options.h"
 #include "tests/support/subprocess.h"
 
 namespace modbus {

@@ -1,0 +1,36 @@
+// The per-unit device keys of the JSON configuration ("identity", "server_id", "exception_status",
+// "files", "fifos"), applied to a DeviceContext; the C++ counterpart of pymodbus's identity= and
+// of the file/FIFO stores pymodbus lacks.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "datastore/device_context.h"
+#include "protocols/config/server_config.h"
+
+namespace modbus {
+
+/// The keys of a unit that applyDeviceConfig() reads (docs/configuration.md documents them):
+/// `"identity": {"VendorName": "…", …, "0x80": "…"}`,
+/// `"server_id": {"id": 42, "run_indicator": true, "data": "text or [bytes]"}`,
+/// `"exception_status": 0`, `"files": {"1": {"records": [1, 2]}, "2": {"count": 20, "fill": 0}}`,
+/// `"fifos": {"1246": [440, 4740]}`. Numbers may be written as "0x…" strings, and so may the
+/// numeric object keys (file numbers, FIFO addresses, private identity objects).
+inline constexpr std::array<const char*, 5> kDeviceConfigKeys = {"identity", "server_id", "exception_status", "files",
+                                                                  "fifos"};
+
+/// Applies the device keys present in `unit` (the JSON object of one unit; its other keys are
+/// left to the caller) to `device`. `path` is the unit's JSON path ("units.1"), put in front of
+/// every message. Throws ConfigError for a wrong type, an unknown key inside these objects, or a
+/// value out of range (a reserved identity object, a record number past 9999, ...).
+void applyDeviceConfig(const nlohmann::json& unit, const std::string& path, DeviceContext& device);
+
+/// Same, from JSON text (an object with any of the keys above). Throws ConfigError, also for
+/// invalid JSON.
+void applyDeviceConfig(std::string_view unitJson, DeviceContext& device);
+
+}  // namespace modbus

@@ -1,0 +1,704 @@
+// The JSON server configuration: parse and validate (nlohmann::json), build the datastore, start
+// the servers. Every error names the JSON path of the value it is about.
+#include "protocols/config/server_config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "datastore/sequential_data_block.h"
+#include "datastore/sparse_data_block.h"
+#include "protocols/config/detail/config_json.h"
+#include "protocols/config/device_config.h"
+#include "protocols/servers/modbus_serial_server.h"
+#include "protocols/devices/remote_device.h"
+#include "protocols/application/roles.h"
+#include "reactor/endpoints.h"
+#include "reactor/log.h"
+#include "reactor/tls.h"
+#include "reactor/udp_endpoint.h"
+
+namespace modbus {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::int64_t kMaxUnitId = 247;
+constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+/// The longest Modbus ASCII frame (':' + 2 * 255 hex digits + CR LF): a smaller input buffer
+/// would drop valid requests.
+constexpr std::int64_t kMinInputBuffer = 513;
+
+using config::describeType;
+using config::joinPath;
+using config::parseIntText;
+
+/// A JSON value and its path ("units.1.coils.values[3]"), for messages.
+class Node {
+ public:
+  Node(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
+
+  const Json& json() const { return json_; }
+  const std::string& path() const { return path_; }
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw ConfigError((path_.empty() ? std::string("configuration") : path_) + ": " + problem);
+  }
+
+  /// Requires an object whose keys are all in `allowed` (a typo is an error naming the key).
+  void expectObject(std::initializer_list<const char*> allowed) const {
+    if (!json_.is_object()) fail("expected an object, got " + describeType(json_));
+    for (const auto& [key, value] : json_.items()) {
+      bool known = false;
+      for (const char* a : allowed) known = known || key == a;
+      if (known) continue;
+      std::string list;
+      for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+      child(key).fail("unknown key (expected one of: " + list + ")");
+    }
+  }
+
+  bool has(const char* key) const { return json_.contains(key); }
+  Node child(const std::string& key) const { return Node(json_.at(key), joinPath(path_, key)); }
+  Node element(std::size_t i) const { return Node(json_.at(i), path_ + "[" + std::to_string(i) + "]"); }
+
+  /// An integer in [min, max]: a JSON integer or a "0x…" string. `what` completes "is not …".
+  std::int64_t integer(std::int64_t min, std::int64_t max, const std::string& what) const {
+    std::int64_t value = 0;
+    std::string shown = json_.dump();
+    if (json_.is_number_unsigned()) {
+      auto u = json_.get<std::uint64_t>();
+      if (max < 0 || u > static_cast<std::uint64_t>(max)) outOfRange(shown, min, max, what);
+      value = static_cast<std::int64_t>(u);
+    } else if (json_.is_number_integer()) {
+      value = json_.get<std::int64_t>();
+    } else if (json_.is_string()) {
+      shown = json_.get<std::string>();
+      auto parsed = parseIntText(shown, /*allowDecimal=*/false);
+      if (!parsed) {
+        fail("\"" + shown + "\" is not a number (write numbers without quotes, or hex as \"0x…\")");
+      }
+      value = *parsed;
+    } else if (json_.is_number_float()) {
+      fail(shown + " is not a whole number");
+    } else {
+      fail("expected " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + "), got " +
+           describeType(json_));
+    }
+    if (value < min || value > max) outOfRange(shown, min, max, what);
+    return value;
+  }
+
+  /// A number of seconds (integer or fractional), at least 0.
+  double seconds() const {
+    if (!json_.is_number()) fail("expected a number of seconds, got " + describeType(json_));
+    double value = json_.get<double>();
+    if (value < 0) fail(json_.dump() + " is not a duration (seconds, 0 or more)");
+    return value;
+  }
+
+  bool boolean() const {
+    if (!json_.is_boolean()) fail("expected true or false, got " + describeType(json_));
+    return json_.get<bool>();
+  }
+
+  std::string string() const {
+    if (!json_.is_string()) fail("expected a string, got " + describeType(json_));
+    return json_.get<std::string>();
+  }
+
+  /// A coil or discrete input value: 0, 1, true or false.
+  bool bit() const {
+    if (json_.is_boolean()) return json_.get<bool>();
+    std::optional<std::int64_t> value;
+    std::string shown = json_.dump();
+    if (json_.is_number_unsigned()) {
+      value = json_.get<std::uint64_t>() > 1 ? 2 : static_cast<std::int64_t>(json_.get<std::uint64_t>());
+    } else if (json_.is_number_integer()) {
+      value = json_.get<std::int64_t>();
+    } else if (json_.is_string()) {
+      shown = json_.get<std::string>();
+      value = parseIntText(shown, /*allowDecimal=*/false);
+    }
+    if (!value || (*value != 0 && *value != 1)) fail(shown + " is not a bit value (0, 1, true or false)");
+    return *value == 1;
+  }
+
+  std::uint16_t registerValue() const { return static_cast<std::uint16_t>(integer(0, 65535, "a register value")); }
+
+ private:
+  [[noreturn]] void outOfRange(const std::string& shown, std::int64_t min, std::int64_t max,
+                               const std::string& what) const {
+    fail(shown + " is not " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  }
+
+  const Json& json_;
+  std::string path_;
+};
+
+/// Parses with nlohmann, and also rejects a key repeated in one object (JSON lets the last one
+/// win silently, which would hide a copy-and-paste mistake such as two "1" units).
+Json parseJson(std::string_view text) {
+  struct Frame {
+    std::string path;
+    bool isArray;
+    std::size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> stack;
+  auto pathOfNewValue = [&stack]() -> std::string {
+    if (stack.empty()) return {};
+    const Frame& top = stack.back();
+    return top.isArray ? top.path + "[" + std::to_string(top.index) + "]" : joinPath(top.path, top.key);
+  };
+  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        stack.push_back(Frame{pathOfNewValue(), event == Json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& top = stack.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second) {
+          throw ConfigError(joinPath(top.path, top.key) + ": duplicate key (each key may appear once)");
+        }
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        stack.pop_back();
+        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
+        break;
+      case Json::parse_event_t::value:
+        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
+        break;
+    }
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+    std::string what = e.what();
+    auto at = what.find("parse error");
+    throw ConfigError("invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+  }
+}
+
+// --- tables -------------------------------------------------------------------------------------
+
+template <class Value>
+struct TableTraits;
+
+template <>
+struct TableTraits<bool> {
+  using Block = BitBlock;
+  using Sequential = SequentialBitBlock;
+  using Sparse = SparseBitBlock;
+  static bool value(const Node& n) { return n.bit(); }
+};
+
+template <>
+struct TableTraits<std::uint16_t> {
+  using Block = RegisterBlock;
+  using Sequential = SequentialRegisterBlock;
+  using Sparse = SparseRegisterBlock;
+  static std::uint16_t value(const Node& n) { return n.registerValue(); }
+};
+
+/// {"sparse": {"100": 5, "200": [1, 2, 3]}, "mutable": false}
+template <class Value>
+std::shared_ptr<typename TableTraits<Value>::Block> parseSparseTable(const Node& table) {
+  using Traits = TableTraits<Value>;
+  table.expectObject({"sparse", "mutable"});
+  Node sparse = table.child("sparse");
+  if (!sparse.json().is_object()) sparse.fail("expected an object of address: value, got " + describeType(sparse.json()));
+  std::map<std::uint16_t, Value> values;
+  for (const auto& [key, value] : sparse.json().items()) {
+    Node entry(value, joinPath(sparse.path(), key));
+    auto address = parseIntText(key, /*allowDecimal=*/true);
+    if (!address || *address >= static_cast<std::int64_t>(kAddressSpace)) {
+      entry.fail("\"" + key + "\" is not an address (0..65535)");
+    }
+    std::vector<Value> run;
+    if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i) run.push_back(Traits::value(entry.element(i)));
+    } else {
+      run.push_back(Traits::value(entry));
+    }
+    if (!fitsAddressSpace(static_cast<std::size_t>(*address), run.size())) {
+      entry.fail(std::to_string(run.size()) + " values from address " + std::to_string(*address) +
+                 " pass the last address (65535)");
+    }
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      auto a = static_cast<std::uint16_t>(*address + static_cast<std::int64_t>(i));
+      if (!values.emplace(a, run[i]).second) entry.fail("address " + std::to_string(a) + " is defined twice");
+    }
+  }
+  bool isMutable = table.has("mutable") && table.child("mutable").boolean();
+  return std::make_shared<typename Traits::Sparse>(std::move(values), isMutable);
+}
+
+/// {"start": 0, "count": 100, "values": [...], "fill": 0}
+template <class Value>
+std::shared_ptr<typename TableTraits<Value>::Block> parseSequentialTable(const Node& table) {
+  using Traits = TableTraits<Value>;
+  table.expectObject({"start", "count", "values", "fill", "sparse"});
+  std::int64_t start = table.has("start") ? table.child("start").integer(0, 65535, "an address") : 0;
+  std::vector<Value> given;
+  if (table.has("values")) {
+    Node values = table.child("values");
+    if (!values.json().is_array()) values.fail("expected an array, got " + describeType(values.json()));
+    for (std::size_t i = 0; i < values.json().size(); ++i) given.push_back(Traits::value(values.element(i)));
+  }
+  Value fill = table.has("fill") ? Traits::value(table.child("fill")) : Value{};
+  std::int64_t count = 0;
+  if (table.has("count")) {
+    count = table.child("count").integer(0, static_cast<std::int64_t>(kAddressSpace), "a count");
+    if (static_cast<std::int64_t>(given.size()) > count) {
+      table.child("values").fail("has " + std::to_string(given.size()) + " values, more than count (" +
+                                 std::to_string(count) + ")");
+    }
+  } else if (table.has("values")) {
+    count = static_cast<std::int64_t>(given.size());
+  } else {
+    table.fail("needs \"count\" or \"values\" (or \"sparse\")");
+  }
+  if (!fitsAddressSpace(static_cast<std::size_t>(start), static_cast<std::size_t>(count))) {
+    table.fail("start " + std::to_string(start) + " + count " + std::to_string(count) +
+               " passes the last address (65535)");
+  }
+  std::vector<Value> all(static_cast<std::size_t>(count), fill);
+  std::copy(given.begin(), given.end(), all.begin());
+  return std::make_shared<typename Traits::Sequential>(static_cast<std::uint16_t>(start), all);
+}
+
+template <class Value>
+std::shared_ptr<typename TableTraits<Value>::Block> parseTable(const Node& table) {
+  if (table.json().is_object() && table.has("sparse")) {
+    for (const char* key : {"start", "count", "values", "fill"}) {
+      if (table.has(key)) table.child(key).fail("cannot be combined with \"sparse\"");
+    }
+    return parseSparseTable<Value>(table);
+  }
+  if (table.json().is_object() && table.has("mutable")) {
+    table.child("mutable").fail("applies only to a \"sparse\" table");
+  }
+  return parseSequentialTable<Value>(table);
+}
+
+// --- units and servers ----------------------------------------------------------------------------
+
+std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
+  unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset",
+                     "identity", "server_id", "exception_status", "files", "fifos"});  // the last five: device_config.h
+  DeviceTables tables;
+  if (unit.has("coils")) tables.coils = parseTable<bool>(unit.child("coils"));
+  if (unit.has("discrete_inputs")) tables.discreteInputs = parseTable<bool>(unit.child("discrete_inputs"));
+  if (unit.has("holding_registers")) {
+    tables.holdingRegisters = parseTable<std::uint16_t>(unit.child("holding_registers"));
+  }
+  if (unit.has("input_registers")) tables.inputRegisters = parseTable<std::uint16_t>(unit.child("input_registers"));
+  int offset = 0;
+  if (unit.has("address_offset")) {
+    offset = static_cast<int>(unit.child("address_offset").integer(-65535, 65535, "an address offset"));
+  }
+  auto device = std::make_shared<DeviceContext>(std::move(tables), offset);
+  applyDeviceConfig(unit.json(), unit.path(), *device);
+  return device;
+}
+
+/// "remote": {"endpoint": "tcp:HOST:PORT", "unit": N, "timeout": S} — a gateway unit (issue 3).
+RemoteUnit parseRemote(const Node& unit) {
+  unit.expectObject({"remote"});
+  Node remote = unit.child("remote");
+  remote.expectObject({"endpoint", "unit", "timeout"});
+  if (!remote.has("endpoint")) remote.fail("missing \"endpoint\" (e.g. \"tcp:192.168.1.10:502\")");
+  RemoteUnit out;
+  Node endpoint = remote.child("endpoint");
+  out.endpoint = endpoint.string();
+  try {
+    RemoteDevice::parseEndpoint(out.endpoint);
+  } catch (const reactor::EndpointError& e) {
+    endpoint.fail(e.what());
+  }
+  if (remote.has("unit")) out.unitId = static_cast<std::uint8_t>(remote.child("unit").integer(0, 255, "a unit id"));
+  if (remote.has("timeout")) {
+    out.timeout = remote.child("timeout").seconds();
+    // 0 would time every request out before any downstream answer could arrive.
+    if (out.timeout <= 0) remote.child("timeout").fail("a request timeout must be more than 0 seconds");
+  }
+  return out;
+}
+
+std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
+                                          std::map<std::uint8_t, RemoteUnit>* remotes = nullptr) {
+  if (!units.json().is_object()) units.fail("expected an object of unit id: unit, got " + describeType(units.json()));
+  if (single) {
+    if (units.json().size() != 1) {
+      units.fail("\"single\" is true, so exactly one unit is needed (found " + std::to_string(units.json().size()) +
+                 ")");
+    }
+    auto it = units.json().begin();
+    Node only(*it, joinPath(units.path(), it.key()));
+    if (only.json().is_object() && only.has("remote")) {
+      only.child("remote").fail("a remote unit needs \"single\": false (a gateway serves its own unit ids)");
+    }
+    return ServerContext::single(parseUnit(only));
+  }
+  if (units.json().empty()) units.fail("no units defined (add one, e.g. \"1\": {...})");
+  std::map<std::uint8_t, std::shared_ptr<DeviceContext>> devices;
+  std::map<std::uint8_t, std::string> keys;  // unit id → the key that defined it
+  for (const auto& [key, value] : units.json().items()) {
+    Node unit(value, joinPath(units.path(), key));
+    auto id = parseIntText(key, /*allowDecimal=*/true);
+    if (id && *id == 0) unit.fail("unit id 0 is the broadcast address, not a unit (use 1..247)");
+    if (!id || *id > kMaxUnitId) unit.fail("\"" + key + "\" is not a unit id (1..247)");
+    auto [previous, added] = keys.emplace(static_cast<std::uint8_t>(*id), key);
+    if (!added) unit.fail("unit " + std::to_string(*id) + " is defined twice (also as \"" + previous->second + "\")");
+    if (remotes != nullptr && unit.json().is_object() && unit.has("remote")) {
+      remotes->emplace(static_cast<std::uint8_t>(*id), parseRemote(unit));
+      continue;
+    }
+    devices.emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
+  }
+  return ServerContext::multiple(std::move(devices));
+}
+
+/// The server an endpoint type starts.
+enum class Kind { Tcp, Udp, Serial, Tls };
+
+std::optional<Kind> kindOfType(const std::string& type) {
+  if (type == "tcp" || type == "tcp6") return Kind::Tcp;
+  if (type == "udp" || type == "udp6") return Kind::Udp;
+  if (type == "serial") return Kind::Serial;
+  if (type == "tls") return Kind::Tls;
+  return std::nullopt;
+}
+
+const char* kindName(Kind kind) {
+  switch (kind) {
+    case Kind::Tcp: return "tcp";
+    case Kind::Udp: return "udp";
+    case Kind::Serial: return "serial";
+    case Kind::Tls: return "tls";
+  }
+  return "tcp";
+}
+
+/// Checks an endpoint as far as a server will without binding or opening anything: its syntax,
+/// its type, its fields. (The files of a tls: endpoint are read when the server starts.)
+Kind validateEndpoint(const Node& node, const std::string& endpoint) {
+  try {
+    auto desc = reactor::parseEndpoint(endpoint);
+    auto kind = kindOfType(desc.type);
+    if (!kind) {
+      node.fail("\"" + desc.type + "\" endpoints are not supported (use tcp:, tcp6:, udp:, udp6:, serial: or tls:)");
+    }
+    switch (*kind) {
+      case Kind::Tcp: {
+        // Building (not listening on) the endpoint checks every field the way listen() will.
+        reactor::Reactor scratch;
+        reactor::serverFromString(scratch, endpoint);
+        break;
+      }
+      case Kind::Udp: reactor::parseUdpEndpoint(desc); break;
+      case Kind::Serial: parseSerialServerEndpoint(endpoint); break;
+      case Kind::Tls:
+        reactor::tlsOptionsFromEndpoint(desc);
+        desc.port();
+        desc.getInt("backlog", 50, 1, kMaxInt);
+        break;
+    }
+    return *kind;
+  } catch (const reactor::EndpointError& e) {
+    node.fail(e.what());
+  }
+}
+
+/// Keys that mean nothing for this kind of endpoint are errors, not silently ignored.
+void refuseKeysThatDoNotApply(const Node& server, Kind kind) {
+  auto refuse = [&server](std::initializer_list<const char*> keys, const std::string& why) {
+    for (const char* key : keys) {
+      if (server.has(key)) server.child(key).fail(why);
+    }
+  };
+  if (kind != Kind::Tls) {
+    refuse({"roles", "default_role", "tls_framing", "bare_pdu_unit"},
+           std::string("applies only to a tls: endpoint, not to a ") + kindName(kind) + ": one");
+  }
+  if (kind == Kind::Udp) {
+    refuse({"max_connections", "idle_timeout", "max_buffered_output", "max_input_buffer"},
+           "does not apply to a udp: endpoint (each datagram is a whole request; there are no connections)");
+  }
+  if (kind == Kind::Serial) {
+    refuse({"max_connections", "idle_timeout", "max_buffered_output"},
+           "does not apply to a serial: endpoint (a serial line has no connections)");
+    refuse({"ignore_missing_slaves", "missing_unit", "broadcast_enable"},
+           "does not apply to a serial: endpoint (on a serial line a request for a unit not served always "
+           "gets silence, and a broadcast is applied and never answered)");
+  }
+}
+
+/// "framer": what frames requests on this kind of endpoint (absent: RTU on a serial line, MBAP
+/// elsewhere). On a serial line the endpoint's own framer= keyword must agree with it.
+FramerType parseFramer(const Node& server, Kind kind, const std::string& endpoint) {
+  std::optional<FramerType> chosen;
+  std::string name;
+  if (server.has("framer")) {
+    Node framer = server.child("framer");
+    name = framer.string();
+    auto type = framerTypeFromName(name);
+    switch (kind) {
+      case Kind::Tcp:
+      case Kind::Udp:
+        if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a framer (socket, rtu or ascii)");
+        break;
+      case Kind::Serial:
+        if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a serial framer (rtu or ascii)");
+        if (*type == FramerType::Socket) {
+          framer.fail("the socket framer (MBAP) cannot run on a serial line: use \"rtu\" (the default) or \"ascii\"");
+        }
+        break;
+      case Kind::Tls:
+        if (!type || *type == FramerType::Rtu || *type == FramerType::Ascii) {
+          framer.fail("\"" + name +
+                      "\" cannot run inside TLS: a tls: endpoint carries the MBAP ADU (\"socket\", the default); "
+                      "for pymodbus 2.x-3.7 peers use \"tls_framing\": \"bare_pdu\"");
+        }
+        type = FramerType::Tls;  // "socket" or "tls": MBAP inside TLS
+        break;
+    }
+    chosen = type;
+  }
+  if (kind == Kind::Serial) {
+    auto desc = reactor::parseEndpoint(endpoint);
+    if (desc.has("framer")) {
+      auto fromEndpoint = framerTypeFromName(desc.get("framer"));  // validateEndpoint checked it
+      if (chosen && fromEndpoint && *chosen != *fromEndpoint) {
+        server.child("framer").fail("\"" + name + "\" contradicts the endpoint's framer=" + desc.get("framer") +
+                                    " (give it once)");
+      }
+      if (!chosen) chosen = fromEndpoint;
+    }
+    return chosen.value_or(FramerType::Rtu);
+  }
+  if (kind == Kind::Tls) return FramerType::Tls;
+  return chosen.value_or(FramerType::Socket);
+}
+
+/// "roles", "default_role", "tls_framing" and "bare_pdu_unit" of a tls: entry, parsed by the TLS
+/// server's own parser (protocols/servers/modbus_tls_server.h) with our JSON paths in front of its messages.
+TlsServerOptions parseTlsEntry(const Node& server, const std::string& endpoint) {
+  std::string roles;
+  if (server.has("roles") && !server.child("roles").json().is_null()) roles = server.child("roles").json().dump();
+  std::optional<std::string> defaultRole;
+  if (server.has("default_role")) {
+    Node role = server.child("default_role");
+    if (!role.json().is_null()) {
+      if (!role.json().is_string()) role.fail("expected null or a role name, got " + describeType(role.json()));
+      defaultRole = role.json().get<std::string>();
+    }
+  }
+  std::string framing = server.has("tls_framing") ? server.child("tls_framing").string() : "mbap";
+  TlsServerSettings settings;
+  try {
+    settings = parseTlsSettings(endpoint, roles, std::move(defaultRole), framing);
+  } catch (const RoleConfigError& e) {
+    throw ConfigError(joinPath(server.path(), e.what()));  // "roles.Reader.functions[2]: …"
+  } catch (const reactor::EndpointError& e) {
+    server.child("endpoint").fail(e.what());
+  }
+  if (server.has("bare_pdu_unit")) {
+    Node unit = server.child("bare_pdu_unit");
+    if (settings.tls.framing != TlsFraming::BarePdu) unit.fail("applies only with \"tls_framing\": \"bare_pdu\"");
+    settings.tls.barePduUnit = static_cast<std::uint8_t>(unit.integer(0, 255, "a unit id"));
+  }
+  return settings.tls;
+}
+
+/// "broadcast_enable" and "missing_unit" (issue 3), at the top level or in a server entry.
+void parseExtensionOptions(const Node& node, ServerOptions& o) {
+  if (node.has("broadcast_enable")) o.broadcastEnable = node.child("broadcast_enable").boolean();
+  if (node.has("missing_unit")) {
+    Node missing = node.child("missing_unit");
+    std::string name = missing.string();
+    auto value = missingUnitFromName(name);
+    if (!value) missing.fail("\"" + name + "\" is not a missing_unit answer (silent, exception_0A or exception_0B)");
+    o.missingUnit = *value;
+  }
+}
+
+ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
+  server.expectObject({"endpoint", "ignore_missing_slaves", "framer", "max_connections", "idle_timeout",
+                       "max_buffered_output", "max_input_buffer", "broadcast_enable", "missing_unit", "roles",
+                       "default_role", "tls_framing", "bare_pdu_unit"});
+  if (!server.has("endpoint")) server.fail("missing \"endpoint\" (e.g. \"tcp:5020:interface=127.0.0.1\")");
+  ServerEntry entry;
+  entry.options = defaults;
+  Node endpoint = server.child("endpoint");
+  entry.endpoint = endpoint.string();
+  Kind kind = validateEndpoint(endpoint, entry.endpoint);
+  refuseKeysThatDoNotApply(server, kind);
+  ServerOptions& o = entry.options;
+  if (server.has("ignore_missing_slaves")) o.ignoreMissingSlaves = server.child("ignore_missing_slaves").boolean();
+  parseExtensionOptions(server, o);
+  o.framer = parseFramer(server, kind, entry.endpoint);
+  if (server.has("max_connections")) {
+    o.maxConnections = static_cast<std::size_t>(server.child("max_connections").integer(1, kMaxInt, "a connection count"));
+  }
+  if (server.has("idle_timeout")) o.idleTimeout = server.child("idle_timeout").seconds();
+  if (server.has("max_buffered_output")) {
+    o.maxBufferedOutput =
+        static_cast<std::size_t>(server.child("max_buffered_output").integer(1, kMaxInt, "a byte count"));
+  }
+  if (server.has("max_input_buffer")) {
+    o.maxInputBuffer =
+        static_cast<std::size_t>(server.child("max_input_buffer").integer(kMinInputBuffer, kMaxInt, "a byte count"));
+  }
+  if (kind == Kind::Tls) entry.tls = parseTlsEntry(server, entry.endpoint);
+  return entry;
+}
+
+/// Gateway units wait for a downstream answer, which only the TCP-based protocols can do: a
+/// udp: or serial: server would answer them wrongly, so the combination is refused.
+void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
+  if (config.remotes.empty()) return;
+  std::string ids;
+  for (const auto& [id, remote] : config.remotes) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    auto kind = kindOfType(reactor::parseEndpoint(config.servers[i].endpoint).type);
+    if (kind == Kind::Udp || kind == Kind::Serial) {
+      throw ConfigError("servers[" + std::to_string(i) + "].endpoint: a " + kindName(*kind) +
+                        ": server cannot answer the gateway units (\"remote\": unit " + ids +
+                        "); serve them on tcp: or tls: endpoints, or give the units tables");
+    }
+  }
+}
+
+}  // namespace
+
+ServerConfig parseServerConfig(std::string_view text) {
+  Json json = parseJson(text);
+  Node root(json, "");
+  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit"});
+  if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
+  if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
+
+  ServerConfig config;
+  Node servers = root.child("servers");
+  if (!servers.json().is_array()) servers.fail("expected an array, got " + describeType(servers.json()));
+  if (servers.json().empty()) servers.fail("no servers defined (add {\"endpoint\": \"tcp:5020\"})");
+  ServerOptions defaults;
+  parseExtensionOptions(root, defaults);
+  for (std::size_t i = 0; i < servers.json().size(); ++i) {
+    config.servers.push_back(parseServer(servers.element(i), defaults));
+  }
+
+  bool single = root.has("single") && root.child("single").boolean();
+  config.context = parseUnits(root.child("units"), single, &config.remotes);
+  refuseRemotesOnDatagramAndSerial(config);
+  return config;
+}
+
+ServerConfig loadServerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  try {
+    return parseServerConfig(text.str());
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+}
+
+std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
+  std::vector<std::unique_ptr<ModbusServer>> servers;
+  // Gateway units: one downstream connection each, shared by every server.
+  std::map<std::uint8_t, std::shared_ptr<RemoteDevice>> remotes;
+  for (const auto& [unitId, remote] : config.remotes) {
+    RemoteDeviceOptions options;
+    options.unitId = remote.unitId;
+    options.timeout = remote.timeout;
+    remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
+  }
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    const ServerEntry& entry = config.servers[i];
+    const std::string where = "servers[" + std::to_string(i) + "].endpoint: ";
+    std::unique_ptr<ModbusServer> server;
+    try {
+      if (entry.tls) {
+        auto tls = std::make_unique<ModbusTlsServer>(reactor, config.context, *entry.tls, entry.options);
+        for (const auto& [unitId, device] : remotes) tls->factory().setAsyncDevice(unitId, device);
+        tls->listen(entry.endpoint);
+        server = std::move(tls);
+      } else {
+        server = makeServerForEndpoint(reactor, entry.endpoint, entry.options.framer, config.context, entry.options);
+        if (!server) throw ConfigError(where + "this endpoint type is not served (use tcp:, udp:, serial: or tls:)");
+        // Requests are only read once the reactor runs, so the gateway units are in place in time.
+        if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) {
+          for (const auto& [unitId, device] : remotes) tcp->factory().setAsyncDevice(unitId, device);
+        }
+      }
+    } catch (const reactor::EndpointError& e) {
+      throw ConfigError(where + e.what());
+    } catch (const reactor::TlsError& e) {
+      // A certificate, key or CA file that cannot be used is a configuration mistake.
+      throw ConfigError(where + e.what());
+    }
+    servers.push_back(std::move(server));
+  }
+  // ServerStop() shuts every server down; once they all are, the process's reactor ends too.
+  auto remaining = std::make_shared<std::size_t>(servers.size());
+  for (auto& server : servers) {
+    server->onShutdown = [remaining, &reactor] {
+      if (--*remaining != 0 || !reactor.running()) return;
+      try {
+        reactor.stop();
+      } catch (const reactor::ReactorNotRunning&) {
+        // already stopping (a signal came first)
+      }
+    };
+  }
+  return servers;
+}
+
+std::size_t reloadTlsCertificates(const std::vector<std::unique_ptr<ModbusServer>>& servers) {
+  std::size_t failed = 0;
+  for (const auto& server : servers) {
+    auto* tls = dynamic_cast<ModbusTlsServer*>(server.get());
+    if (tls == nullptr) continue;
+    bool ok = true;
+    for (const auto& port : tls->ports()) {
+      const std::string host = port->getHost().toString();
+      try {
+        port->reload();
+        reactor::log::info("reloaded the certificate, key and CA of tls ", host, " (generation ",
+                           port->context().generation(), "): new connections use them, open ones continue");
+      } catch (const std::exception& e) {
+        ok = false;
+        reactor::log::error("reloading the certificate, key and CA of tls ", host,
+                            " failed, keeping the current ones: ", e.what());
+      }
+    }
+    if (!ok) ++failed;
+  }
+  return failed;
+}
+
+}  // namespace modbus

@@ -1,0 +1,421 @@
+// ModbusSerialProtocol: the serial line guide's timing and multipoint rules on top of the pure RTU
+// and ASCII framers. Times come from the clock at each delivery (uv_hrtime on the reactor); timers
+// only decide when to look again.
+#include "protocols/serving/modbus_serial_protocol.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "framers/crc16.h"
+#include "framers/rtu_framer.h"
+#include "reactor/log.h"
+#include "reactor/serial_port.h"
+
+namespace modbus {
+
+namespace {
+
+constexpr std::uint32_t kDefaultBaudrate = 19200;
+constexpr double kTimerSlack = 1e-6;  // a timer that fires this close to its deadline counts as on time
+
+/// Function codes that only read: a broadcast of one of these does nothing (guide §2.1).
+bool isReadOnly(std::uint8_t fc) {
+  switch (fc) {
+    case 1: case 2: case 3: case 4: case 7: case 11: case 12: case 17: case 20: case 24: case 43:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool crcOk(std::span<const std::uint8_t> frame) {
+  if (frame.size() < RtuFramer::kMinAduSize) return false;
+  const std::size_t n = frame.size();
+  const auto wire = static_cast<std::uint16_t>(frame[n - 2] | (frame[n - 1] << 8));
+  return crc16(frame.first(n - 2)) == wire;
+}
+
+}  // namespace
+
+RtuTiming RtuTiming::forBaudrate(std::uint32_t baudrate) {
+  if (baudrate == 0) throw std::invalid_argument("RtuTiming: baud rate 0");
+  RtuTiming t;
+  t.characterTime = 11.0 / static_cast<double>(baudrate);
+  if (baudrate > 19200) {
+    t.t15 = 750e-6;
+    t.t35 = 1750e-6;
+  } else {
+    t.t15 = 1.5 * t.characterTime;
+    t.t35 = 3.5 * t.characterTime;
+  }
+  return t;
+}
+
+ModbusSerialProtocol::ModbusSerialProtocol(reactor::IReactorTime& clock, std::shared_ptr<RequestProcessor> processor,
+                                           SerialLineOptions options)
+    : clock_(clock), processor_(std::move(processor)), options_(std::move(options)), input_(512), output_(512),
+      echo_(256) {
+  if (!processor_) throw std::invalid_argument("ModbusSerialProtocol: null processor");
+  if (options_.framer == FramerType::Socket || options_.framer == FramerType::Tls) {
+    throw std::invalid_argument("the " + std::string(framerTypeName(options_.framer)) +
+                                " framer (MBAP) cannot run on a serial line: use framer rtu (the default) or ascii");
+  }
+  framer_ = makeFramer(options_.framer);
+  rtu_ = framer_->framesEndAtGaps();
+  for (std::uint8_t id : options_.unitIds) servedIds_[id] = true;
+  timing_ = RtuTiming::forBaudrate(options_.baudrate != 0 ? options_.baudrate : kDefaultBaudrate);
+}
+
+ModbusSerialProtocol::~ModbusSerialProtocol() = default;
+
+void ModbusSerialProtocol::countOnServedDevices(void (ControlBlock::*count)()) {
+  // Every device on the line sees the bus (Serial Line guide §6.1: CPT1, CPT2 and CPT8 count what the
+  // device detects on the line, whoever it is for). A device shared by several unit ids counts once.
+  ServerContext& context = processor_->context();
+  const std::vector<std::uint8_t> ids = options_.unitIds.empty() ? context.unitIds() : options_.unitIds;
+  std::vector<const DeviceContext*> done;
+  for (std::uint8_t id : ids) {
+    DeviceContext* device = context.find(id);
+    if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
+    done.push_back(device);
+    (device->control().*count)();
+  }
+}
+
+bool ModbusSerialProtocol::serves(std::uint8_t unitId) const {
+  if (unitId == 0) return false;
+  if (!options_.unitIds.empty()) return servedIds_[unitId];
+  return processor_->context().find(unitId) != nullptr;
+}
+
+void ModbusSerialProtocol::connectionMade() {
+  processor_->configureFramer(*framer_);  // custom function codes' RTU length rules
+  std::uint32_t baud = options_.baudrate;
+  if (baud == 0) {
+    if (auto* port = dynamic_cast<reactor::SerialPort*>(&transport())) baud = port->options().baudrate;
+  }
+  timing_ = RtuTiming::forBaudrate(baud != 0 ? baud : kDefaultBaudrate);
+  if (rtu_) {
+    reactor::log::info("serial line ", transport().getPeer().toString(), ": rtu server, t1.5 ", timing_.t15 * 1e3,
+                       " ms, t3.5 ", timing_.t35 * 1e3, " ms");
+  } else {
+    reactor::log::info("serial line ", transport().getPeer().toString(), ": ascii server, ",
+                       options_.asciiCharTimeout, " s character timeout");
+  }
+}
+
+void ModbusSerialProtocol::connectionLost(const reactor::Failure& reason) {
+  if (silenceTimer_.active()) silenceTimer_.cancel();
+  if (replyTimer_.active()) replyTimer_.cancel();
+  if (reason.check(reactor::FailureType::ConnectionDone)) {
+    reactor::log::info("serial line ", transport().getPeer().toString(), " closed");
+  } else {
+    reactor::log::warning("serial line ", transport().getPeer().toString(), " lost: ", reason.getErrorMessage());
+  }
+  if (onConnectionLost) onConnectionLost(reason);
+}
+
+// --- input --------------------------------------------------------------------------------------
+
+void ModbusSerialProtocol::dataReceived(reactor::ByteView data) {
+  const double now = clock_.seconds();
+  const bool anything = !data.empty();
+  data = stripEcho(data, now);
+  if (data.empty()) {
+    if (anything) {
+      lastArrival_ = now;
+      haveArrival_ = true;
+    }
+    armSilenceTimer();
+    return;
+  }
+  if (rtu_) {
+    if (haveArrival_ && (input_.readableBytes() > 0 || dropping_)) {
+      // The silence before these bytes: time since the last delivery, less the wire time of the
+      // bytes just delivered and the driver's allowed latency.
+      const double silence = (now - lastArrival_) - static_cast<double>(data.size()) * timing_.characterTime -
+                             options_.latency;
+      if (silence >= timing_.t35) {
+        endOfFrame();
+      } else if (input_.readableBytes() > 0 && options_.enforceT15 && silence > timing_.t15) {
+        ++counters_.timingDiscards;
+        reactor::log::debug("serial line: ", silence * 1e3, " ms of silence inside a frame (t1.5 is ",
+                            timing_.t15 * 1e3, " ms): discarding ", input_.readableBytes(), " byte(s)");
+        dropInput();
+        dropping_ = true;
+      }
+    }
+    lastArrival_ = now;
+    haveArrival_ = true;
+    if (!dropping_) {
+      feed(data);
+      flushOutput();
+    }
+    armSilenceTimer();
+    return;
+  }
+  // ASCII: the guide's inter-character timeout (1 s by default).
+  if (haveArrival_ && input_.readableBytes() > 0 && now - lastArrival_ > options_.asciiCharTimeout) {
+    ++counters_.timingDiscards;
+    reactor::log::debug("serial line: ASCII frame interrupted for ", now - lastArrival_, " s: discarding ",
+                        input_.readableBytes(), " byte(s)");
+    dropInput();
+  }
+  lastArrival_ = now;
+  haveArrival_ = true;
+  feed(data);
+  flushOutput();
+}
+
+reactor::ByteView ModbusSerialProtocol::stripEcho(reactor::ByteView data, double now) {
+  if (echo_.readableBytes() == 0 || data.empty()) return data;
+  if (now > echoDeadline_) {
+    reactor::log::debug("serial line: ", echo_.readableBytes(), " byte(s) of local echo never came back");
+    echo_.retrieveAll();
+    return data;
+  }
+  auto expected = echo_.readable();
+  std::size_t m = 0;
+  while (m < data.size() && m < expected.size() && data[m] == expected[m]) ++m;
+  counters_.echoBytesDropped += m;
+  if (m < data.size() && m < expected.size()) {
+    reactor::log::debug("serial line: the local echo differs from what we sent; no longer expecting it");
+    echo_.retrieveAll();
+  } else {
+    echo_.retrieve(m);
+  }
+  return data.subspan(m);
+}
+
+void ModbusSerialProtocol::feed(reactor::ByteView data) {
+  if (input_.readableBytes() == 0) {
+    // Common case: whole frames straight from the read buffer, no copy.
+    const std::size_t used = processFrames(data);
+    if (used < data.size()) input_.append(data.subspan(used));
+  } else {
+    input_.append(data);
+    input_.retrieve(processFrames(input_.readable()));
+  }
+  if (input_.readableBytes() > options_.maxInputBuffer) {
+    ++counters_.characterOverruns;
+    countOnServedDevices(&ControlBlock::countBusCharacterOverrun);
+    reactor::log::warning("serial line: ", input_.readableBytes(), " bytes without a whole frame; dropping them");
+    dropInput();
+  }
+}
+
+std::size_t ModbusSerialProtocol::processFrames(std::span<const std::uint8_t> input) {
+  std::size_t offset = 0;
+  while (offset < input.size()) {
+    if (transport().disconnecting()) return input.size();
+    auto rest = input.subspan(offset);
+    if (expected_) {
+      if (auto skip = matchForeignResponse(rest)) {
+        if (*skip == 0) return offset;
+        offset += *skip;
+        continue;
+      }
+    }
+    DecodeResult r = framer_->decode(rest);
+    switch (r.status) {
+      case DecodeStatus::NeedMore:
+        return offset;
+      case DecodeStatus::Discard:
+        // RTU resynchronises a byte at a time: count a run once. An ASCII discard is a whole frame.
+        if (!rtu_ || !inGarbage_) {
+          inGarbage_ = true;
+          ++counters_.busCommunicationErrors;
+          countOnServedDevices(&ControlBlock::countBusCommunicationError);
+        }
+        reactor::log::debug("serial line: dropped ", r.consumed, " byte(s): ", r.reason);
+        offset += r.consumed;
+        break;
+      case DecodeStatus::Fatal:
+        reactor::log::warning("serial line: ", r.reason, "; dropping the buffered input");
+        return input.size();
+      case DecodeStatus::Frame:
+        inGarbage_ = false;
+        ++counters_.busMessages;
+        handleFrame(r);
+        offset += r.consumed;
+        break;
+    }
+  }
+  return offset;
+}
+
+std::optional<std::size_t> ModbusSerialProtocol::matchForeignResponse(std::span<const std::uint8_t> input) {
+  const Expected e = *expected_;
+  auto notIt = [this]() -> std::optional<std::size_t> {
+    expected_.reset();
+    return std::nullopt;
+  };
+  if (input[0] != e.unitId) return notIt();
+  if (input.size() < 2) return gapMode_ ? notIt() : std::optional<std::size_t>(0);
+  if ((input[1] & 0x7F) != e.functionCode) return notIt();
+  std::optional<std::size_t> length = framer_->responseLength(input);
+  if (!length) {
+    // Too few bytes to tell yet, or a function code whose response length the framer does not
+    // know: then the frame ends at the gap.
+    if (gapMode_) {
+      if (input.size() <= RtuFramer::kMaxAduSize && crcOk(input)) {
+        ++counters_.foreignResponses;
+        ++counters_.busMessages;
+        countOnServedDevices(&ControlBlock::countBusMessage);
+        expected_.reset();
+        return input.size();
+      }
+      return notIt();
+    }
+    return input.size() >= RtuFramer::kMaxAduSize ? notIt() : std::optional<std::size_t>(0);
+  }
+  if (input.size() < *length) return gapMode_ ? notIt() : std::optional<std::size_t>(0);
+  if (!crcOk(input.first(*length))) return notIt();
+  ++counters_.foreignResponses;
+  ++counters_.busMessages;
+  countOnServedDevices(&ControlBlock::countBusMessage);
+  expected_.reset();
+  return *length;
+}
+
+void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
+  const std::uint8_t unit = frame.header.unitId;
+  const auto pdu = frame.pdu;
+  if (pdu.empty()) return;
+  if (unit == 0) {
+    ++counters_.slaveMessages;
+    ++counters_.slaveNoResponses;
+    if (!requestFilter || requestFilter(0, pdu)) broadcast(pdu);
+    return;
+  }
+  if (!serves(unit)) {
+    // Another device's business: silence, and its response (RTU) is skipped when it comes.
+    ++counters_.foreignRequests;
+    countOnServedDevices(&ControlBlock::countBusMessage);
+    if (rtu_) expected_ = Expected{unit, static_cast<std::uint8_t>(pdu[0] & 0x7F)};
+    return;
+  }
+  ++counters_.slaveMessages;
+  // On a serial line a unit without a device is always silence (no exception 0x0B).
+  if (processor_->context().find(unit) == nullptr || (requestFilter && !requestFilter(unit, pdu))) {
+    ++counters_.slaveNoResponses;
+    return;
+  }
+  std::span<std::uint8_t> response = framer_->beginFrame(output_, frame.header);
+  std::size_t n = 0;
+  try {
+    n = processor_->process(unit, pdu, response);
+  } catch (const std::exception& e) {
+    reactor::log::error("serial request for unit ", static_cast<int>(unit), " failed: ", e.what());
+    n = exceptionResponse(pdu[0], ExceptionCode::ServerDeviceFailure, response);
+  }
+  // FC 8 / 03: the ASCII input delimiter is the device's; the framer follows it for the next frame.
+  if (const DeviceContext* device = processor_->context().find(unit)) {
+    framer_->setInputDelimiter(device->control().asciiDelimiter());
+  }
+  if (n == 0) {
+    ++counters_.slaveNoResponses;
+    return;
+  }
+  if ((response[0] & 0x80) != 0) ++counters_.exceptionResponses;
+  framer_->commitFrame(output_, n);
+}
+
+void ModbusSerialProtocol::broadcast(std::span<const std::uint8_t> pdu) {
+  if (isReadOnly(pdu[0])) {
+    reactor::log::debug("serial line: broadcast of read function ", static_cast<int>(pdu[0]), " ignored");
+    return;
+  }
+  ServerContext& context = processor_->context();
+  std::vector<std::uint8_t> ids = options_.unitIds.empty() ? context.unitIds() : options_.unitIds;
+  std::vector<const DeviceContext*> done;
+  for (std::uint8_t id : ids) {
+    const DeviceContext* device = context.find(id);
+    if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
+    done.push_back(device);
+    try {
+      processor_->processBroadcast(id, pdu);  // applied, counted as a broadcast, never answered
+    } catch (const std::exception& e) {
+      reactor::log::error("serial broadcast for unit ", static_cast<int>(id), " failed: ", e.what());
+    }
+  }
+}
+
+// --- timing -------------------------------------------------------------------------------------
+
+void ModbusSerialProtocol::endOfFrame() {
+  dropping_ = false;
+  if (input_.readableBytes() > 0 && rtu_) {
+    // The buffered bytes end at a frame boundary: the framer may take a frame its length rules could
+    // not measure, and drops whatever else is there.
+    framer_->markFrameGap();
+    gapMode_ = true;
+    processFrames(input_.readable());
+    gapMode_ = false;
+    framer_->decode({});  // clears the gap
+  }
+  input_.retrieveAll();
+  inGarbage_ = false;
+}
+
+void ModbusSerialProtocol::armSilenceTimer() {
+  if (!rtu_ || silenceTimer_.active()) return;
+  if (input_.readableBytes() == 0 && !dropping_) return;
+  std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+  silenceTimer_ = clock_.callLater(timing_.t35 + timing_.characterTime + options_.latency, [weak] {
+    if (auto self = weak.lock()) static_cast<ModbusSerialProtocol*>(self.get())->onSilenceTimer();
+  });
+}
+
+void ModbusSerialProtocol::onSilenceTimer() {
+  if (!connected()) return;
+  // A character that started t3.5 after the last delivery would itself be delivered one character
+  // time later: only when none has come by then was the silence really t3.5.
+  const double elapsed = clock_.seconds() - lastArrival_ - options_.latency - timing_.characterTime;
+  if (elapsed + kTimerSlack < timing_.t35) {
+    // Bytes came after the timer was set: look again when t3.5 has passed since the last of them.
+    std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+    silenceTimer_ = clock_.callLater(timing_.t35 - elapsed, [weak] {
+      if (auto self = weak.lock()) static_cast<ModbusSerialProtocol*>(self.get())->onSilenceTimer();
+    });
+    return;
+  }
+  endOfFrame();
+  flushOutput();
+}
+
+void ModbusSerialProtocol::dropInput() {
+  input_.retrieveAll();
+  if (rtu_) framer_->reset();
+  expected_.reset();
+}
+
+// --- output -------------------------------------------------------------------------------------
+
+void ModbusSerialProtocol::flushOutput() {
+  if (output_.readableBytes() == 0 || replyTimer_.active()) return;
+  if (options_.waitT35BeforeReply && rtu_) {
+    const double wait = timing_.t35 - (clock_.seconds() - lastArrival_);
+    if (wait > kTimerSlack) {
+      std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+      replyTimer_ = clock_.callLater(wait, [weak] {
+        if (auto self = weak.lock()) static_cast<ModbusSerialProtocol*>(self.get())->sendOutput();
+      });
+      return;
+    }
+  }
+  sendOutput();
+}
+
+void ModbusSerialProtocol::sendOutput() {
+  if (output_.readableBytes() == 0 || !connected()) return;
+  if (options_.dropLocalEcho) {
+    echo_.append(output_.readable());
+    echoDeadline_ = clock_.seconds() + static_cast<double>(echo_.readableBytes()) * timing_.characterTime +
+                    options_.latency + 0.5;
+  }
+  transport().write(output_.readable());
+  output_.retrieveAll();
+}
+
+}  // namespace modbus

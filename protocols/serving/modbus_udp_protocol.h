@@ -1,0 +1,51 @@
+// Port of pymodbus's ModbusUdpProtocol (server/async.py) as a reactor::DatagramProtocol, without its
+// shared-framer quirk: every datagram is framed on its own and answered to its own sender.
+// Tests: tests/protocols/serving/modbus_udp_protocol_test.cc
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "framers/buffer.h"
+#include "framers/framer.h"
+#include "framers/framer_type.h"
+#include "protocols/application/request_processor.h"
+#include "reactor/datagram_protocol.h"
+
+namespace modbus {
+
+/// One per UDP port; serves every peer. A datagram is one or more whole frames in the chosen
+/// framing (MBAP by default; RTU or ASCII over UDP as pymodbus allows): each frame is answered with
+/// a datagram of its own, sent to the datagram's sender. Nothing carries over from one datagram to
+/// the next (an RTU datagram ends at a frame gap). A datagram with a malformed or incomplete frame
+/// has that part ignored and is counted in malformedCount(); its whole frames are still answered.
+class ModbusUdpProtocol : public reactor::DatagramProtocol {
+ public:
+  /// Throws std::invalid_argument for a null processor.
+  explicit ModbusUdpProtocol(std::shared_ptr<RequestProcessor> processor, FramerType framer = FramerType::Socket);
+  ~ModbusUdpProtocol() override;
+
+  /// Teaches the framer the processor's custom function codes (RTU length rules).
+  void startProtocol() override;
+  void datagramReceived(reactor::ByteView datagram, const reactor::Address& addr) override;
+  std::string logPrefix() const override { return "ModbusUdpProtocol"; }
+
+  /// Requests answered (or deliberately not answered) so far.
+  std::size_t requestCount() const { return requests_; }
+  /// Datagrams that held something other than whole frames.
+  std::size_t malformedCount() const { return malformed_; }
+  RequestProcessor& processor() { return *processor_; }
+  FramerType framerType() const { return framerType_; }
+
+ private:
+  std::shared_ptr<RequestProcessor> processor_;
+  FramerType framerType_;
+  std::unique_ptr<Framer> framer_;
+  bool gapDelimited_ = false;  // RTU: the datagram's end is a frame gap
+  Buffer output_;
+  std::size_t requests_ = 0;
+  std::size_t malformed_ = 0;
+};
+
+}  // namespace modbus

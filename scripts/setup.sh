@@ -2,14 +2,20 @@
 # One set-up step shared by the README's two commands: make sure every Debian package the build,
 # the tests and the benchmark need is present. Installs what is missing when run as root; otherwise
 # prints the exact apt-get line to run and fails. Idempotent, and quick when nothing is missing.
+# `setup.sh server` installs only what building uvmodbus-server needs (the quick start's first command);
+# with no argument, everything the tests, the fuzzer and the benchmark need as well.
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
-  libuv1-dev libserialport-dev libmbedtls-dev
-  doctest-dev nlohmann-json3-dev libcli11-dev libhttp-parser-dev
-  libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl
+  build-essential cmake pkg-config
+  libuv1-dev libserialport-dev libmbedtls-dev nlohmann-json3-dev libcli11-dev
 )
+if [ "${1:-all}" != server ]; then
+  PACKAGES+=(
+    clang libclang-rt-14-dev doctest-dev libhttp-parser-dev
+    libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl
+  )
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

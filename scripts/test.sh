@@ -5,7 +5,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
-bash "$here/scripts/build.sh" "$@"
+# The tests need every part built (a directory serve.sh configured has them off); "$@" comes last so a
+# caller can still turn one off (.ci/run's sanitizer build leaves out the benchmark).
+bash "$here/scripts/build.sh" -DUVMODBUS_TESTS=ON -DUVMODBUS_SAMPLES=ON -DUVMODBUS_BENCH=ON "$@"
 build=${BUILD_DIR:-$here/build}
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" --timeout 300

@@ -37,7 +37,9 @@ struct LoadOptions {
   unsigned depth = 1;                           ///< requests in flight per connection (1..1024)
   double duration = 5.0;                        ///< measured window, seconds
   double warmup = 1.0;                          ///< before the window, seconds (not recorded)
-  std::vector<RequestSpec> mix{RequestSpec{}};  ///< FC3, 10 registers at 0
+  /// One default RequestSpec (FC3, 10 registers at 0). Built with the count constructor: g++ 12 -O3
+  /// reports a false maybe-uninitialized through an initializer_list of RequestSpec here.
+  std::vector<RequestSpec> mix = std::vector<RequestSpec>(1);
   std::uint8_t unit = 1;
   pid_t serverPid = 0;                          ///< 0: no server CPU/RSS figures
   double connectRate = 2000.0;                  ///< new connections per second; 0 = all at once

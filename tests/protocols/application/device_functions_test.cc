@@ -33,7 +33,7 @@ struct Fixture {
   RequestProcessor processor{ServerContext::multiple({{1, d1}, {2, d2}})};
 
   Bytes run(const Bytes& request, std::uint8_t unit = 1) {
-    std::array<std::uint8_t, pdu::kMaxSize> response{};
+    std::array<std::uint8_t, kMaxPduSize> response{};
     const std::size_t n = processor.process(unit, request, response);
     REQUIRE(n <= response.size());
     return Bytes(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(n));
@@ -64,8 +64,8 @@ Bytes exception(std::uint8_t functionCode, std::uint8_t code) {
 std::uint16_t diagValue(const Bytes& answer, std::uint16_t sub) {
   REQUIRE(answer.size() == 5);
   REQUIRE(answer[0] == 0x08);
-  REQUIRE(pdu::readU16(&answer[1]) == sub);
-  return pdu::readU16(&answer[3]);
+  REQUIRE(readU16BE(&answer[1]) == sub);
+  return readU16BE(&answer[3]);
 }
 
 const Bytes kReadOne = request(0x03, {0, 1});
@@ -286,8 +286,8 @@ TEST_CASE_FIXTURE(Fixture, "FC 12 returns at most 64 events, the newest") {
   const Bytes answer = run({0x0C});
   REQUIRE(answer.size() == 8 + 64);
   CHECK(answer[1] == 6 + 64);
-  CHECK(pdu::readU16(&answer[4]) == 40);   // event counter
-  CHECK(pdu::readU16(&answer[6]) == 41);   // messages
+  CHECK(readU16BE(&answer[4]) == 40);   // event counter
+  CHECK(readU16BE(&answer[6]) == 41);   // messages
   CHECK(answer[8] == 0x80);
   CHECK(answer[9] == 0x40);
   CHECK(answer.back() == 0x40);
@@ -371,7 +371,7 @@ TEST_CASE("a broadcast write is counted on every device with the broadcast flag 
   auto a = makeDevice();
   auto b = makeDevice();
   RequestProcessor p(ServerContext::multiple({{1, a}, {2, b}}), ProcessorOptions{.broadcastEnable = true});
-  std::array<std::uint8_t, pdu::kMaxSize> response{};
+  std::array<std::uint8_t, kMaxPduSize> response{};
   const Bytes write = request(0x06, {1, 7});
   CHECK(p.process(0, write, response) == 0);
   for (const auto& d : {a, b}) {
@@ -565,9 +565,9 @@ TEST_CASE_FIXTURE(Fixture, "FC 24 reads an empty queue and up to 31 values; 32 i
   for (std::uint16_t i = 0; i < 31; ++i) d1->fifos().push(7, i);
   const Bytes full = run({0x18, 0x00, 0x07});
   REQUIRE(full.size() == 5 + 62);
-  CHECK(pdu::readU16(&full[1]) == 64);
-  CHECK(pdu::readU16(&full[3]) == 31);
-  CHECK(pdu::readU16(&full[5 + 60]) == 30);
+  CHECK(readU16BE(&full[1]) == 64);
+  CHECK(readU16BE(&full[3]) == 31);
+  CHECK(readU16BE(&full[5 + 60]) == 30);
   d1->fifos().push(7, 31);
   CHECK(run({0x18, 0x00, 0x07}) == exception(0x18, 3));
   d1->fifos().pop(7);
@@ -705,7 +705,7 @@ TEST_CASE_FIXTURE(Fixture, "identity, server id, exception status, files, FIFOs 
 TEST_CASE("one device shared by two unit ids shares its counters and mode") {
   auto d = makeDevice();
   RequestProcessor p(ServerContext::multiple({{1, d}, {2, d}}));
-  std::array<std::uint8_t, pdu::kMaxSize> response{};
+  std::array<std::uint8_t, kMaxPduSize> response{};
   p.process(1, kReadOne, response);
   p.process(2, kReadOne, response);
   CHECK(d->control().counter(DiagnosticCounter::BusMessage) == 2);

@@ -36,7 +36,7 @@ TEST_CASE("function-code table kinds: reads, writes, FC 23 read-write, diagnosti
   CHECK(functionKindName(FunctionKind::Unknown) == "unknown");
 }
 
-TEST_CASE("function-code table: serial-line only are 7, 8, 11, 12, 17; broadcast only the writing commands") {
+TEST_CASE("function-code table: serial-line only are 7, 8, 11, 12, 17, and broadcast only the writing commands") {
   const std::set<int> serialOnly = {7, 8, 11, 12, 17};
   const std::set<int> broadcast = {5, 6, 15, 16, 21, 22, 23};
   for (int fc = 0; fc < 256; ++fc) {

@@ -714,4 +714,15 @@ TEST_CASE("one device shared by two unit ids shares its counters and mode") {
 }
 
 }  // namespace
+TEST_CASE("deviceFunctions lists the device function codes, each a public code, and a processor has them all") {
+  std::vector<std::uint8_t> codes;
+  RequestProcessor processor(ServerContext::single(std::make_shared<DeviceContext>(DeviceTables{})));
+  for (const DeviceFunction& f : deviceFunctions()) {
+    codes.push_back(f.functionCode);
+    CHECK(isKnownFunctionCode(f.functionCode));
+    CHECK(processor.hasFunction(f.functionCode));
+  }
+  CHECK(codes == std::vector<std::uint8_t>{7, 8, 11, 12, 17, 20, 21, 24, 43});
+}
+
 }  // namespace modbus

@@ -151,7 +151,9 @@ std::size_t diagnostics(DeviceContext& device, Request request, Response respons
   if (room(response) < 5) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   switch (sub) {
     case kRestartCommunications:
-      if (data != 0x0000 && data != kClearLogData) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+      if (data != 0x0000 && data != kClearLogData) {
+        return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+      }
       control.setPendingAction(data == kClearLogData ? ControlBlock::PendingAction::RestartClearingLog
                                                      : ControlBlock::PendingAction::Restart);
       return echo();
@@ -221,7 +223,9 @@ std::size_t writeFileRecord(DeviceContext& device, Request request, Response res
   }
   // Pass 1: the sub-requests tile the data exactly (03 otherwise).
   for (std::size_t at = 2; at < request.size();) {
-    if (request.size() - at < kSubRequestHeader) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+    if (request.size() - at < kSubRequestHeader) {
+      return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+    }
     const SubRequest s = decodeSubRequest(&request[at]);
     const std::size_t size = kSubRequestHeader + 2u * s.length;
     if (request.size() - at < size) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
@@ -251,7 +255,9 @@ std::size_t readFifoQueue(DeviceContext& device, Request request, Response respo
   if (request.size() != 3) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   const std::deque<std::uint16_t>* queue = device.fifos().queue(readU16BE(&request[1]));
   if (queue == nullptr) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
-  if (queue->size() > FifoQueues::kMaxReadCount) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  if (queue->size() > FifoQueues::kMaxReadCount) {
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  }
   const std::size_t length = 5 + 2 * queue->size();
   if (room(response) < length) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   response[0] = request[0];

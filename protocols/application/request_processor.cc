@@ -59,7 +59,9 @@ std::size_t readRegisters(const DeviceContext& device, RegisterBlock* table, Req
   if (request.size() != 5) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   const std::uint16_t address = readU16BE(&request[1]);
   const std::uint16_t quantity = readU16BE(&request[3]);
-  if (badQuantity(quantity, pdu::kMaxReadRegisters)) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  if (badQuantity(quantity, pdu::kMaxReadRegisters)) {
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  }
   const auto at = resolve(device, table, address, quantity);
   if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
   const std::size_t byteCount = 2u * quantity;

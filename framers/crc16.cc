@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "framers/bytes_be.h"
+
 namespace modbus {
 namespace {
 
@@ -30,6 +32,12 @@ std::uint16_t crc16(std::span<const std::uint8_t> data, std::uint16_t crc) noexc
     crc = static_cast<std::uint16_t>((crc >> 8) ^ kTable[(crc ^ byte) & 0xFFU]);
   }
   return crc;
+}
+
+bool crcMatches(std::span<const std::uint8_t> adu) noexcept {
+  if (adu.size() < 2) return false;
+  const std::size_t body = adu.size() - 2;
+  return crc16(adu.first(body)) == readU16LE(adu.data() + body);
 }
 
 }  // namespace modbus

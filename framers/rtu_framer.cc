@@ -1,18 +1,17 @@
-// RtuFramer: Modbus RTU framing (unit id, PDU, CRC-16) for a server; length tables after libmodbus.
+// RtuFramer: Modbus RTU framing (unit id, PDU, CRC-16) for a server; default length rules from the
+// function-code table (framers/function_codes.h).
 #include "framers/rtu_framer.h"
 
 #include <stdexcept>
 
 #include "framers/bytes_be.h"
 #include "framers/crc16.h"
+#include "framers/function_codes.h"
 
 namespace modbus {
 namespace {
 
 constexpr std::size_t kCrcSize = 2;
-constexpr std::uint8_t kExceptionBit = 0x80;
-constexpr std::uint8_t kEncapsulatedInterface = 0x2B;  // FC 43
-constexpr std::uint8_t kMeiReadDeviceIdentification = 0x0E;
 
 enum class Measure { Unknown, NeedMore, Known };
 
@@ -44,12 +43,6 @@ Measured measure(LengthRule rule, std::span<const std::uint8_t> pdu) noexcept {
 
 bool plausiblePduLength(std::size_t pduLength) noexcept { return pduLength >= 1 && pduLength <= kMaxPduSize; }
 
-/// True if the last two bytes of `adu` are the CRC (low byte first) of the others.
-bool crcMatches(std::span<const std::uint8_t> adu) noexcept {
-  const std::size_t body = adu.size() - kCrcSize;
-  return crc16(adu.first(body)) == readU16LE(adu.data() + body);
-}
-
 DecodeResult frameOf(std::span<const std::uint8_t> input, std::size_t aduSize) noexcept {
   DecodeResult result;
   result.status = DecodeStatus::Frame;
@@ -71,7 +64,7 @@ DecodeResult discard(std::size_t n, const char* reason) noexcept {
 std::optional<std::size_t> deviceIdentificationResponseLength(std::span<const std::uint8_t> pdu) noexcept {
   // fc, MEI type, read code, conformity, more follows, next object id, number of objects, objects...
   constexpr std::size_t kObjectsOffset = 7;
-  if (pdu.size() < kObjectsOffset || pdu[1] != kMeiReadDeviceIdentification) {
+  if (pdu.size() < kObjectsOffset || pdu[1] != modbus::pdu::kMeiReadDeviceIdentification) {
     return std::nullopt;
   }
   const unsigned objects = pdu[6];
@@ -91,32 +84,11 @@ std::optional<std::size_t> deviceIdentificationResponseLength(std::span<const st
 }  // namespace
 
 RtuFramer::RtuFramer() noexcept {
-  using R = LengthRule;
-  for (std::uint8_t fc : {1, 2, 3, 4, 5, 6, 8}) {
-    requestRules_[fc] = R::fixedPdu(5);  // address/sub-function + quantity/value
+  for (std::size_t fc = 0; fc < requestRules_.size(); ++fc) {
+    const FunctionCodeInfo& info = functionCodeInfo(static_cast<std::uint8_t>(fc));
+    requestRules_[fc] = info.request;
+    responseRules_[fc] = info.response;
   }
-  for (std::uint8_t fc : {7, 11, 12, 17}) {
-    requestRules_[fc] = R::fixedPdu(1);  // function code only
-  }
-  requestRules_[15] = R::byteCount(5, 6);  // fc, address, quantity, byte count, values
-  requestRules_[16] = R::byteCount(5, 6);
-  requestRules_[20] = R::byteCount(1, 2);  // fc, byte count, sub-requests
-  requestRules_[21] = R::byteCount(1, 2);
-  requestRules_[22] = R::fixedPdu(7);       // fc, address, AND mask, OR mask
-  requestRules_[23] = R::byteCount(9, 10);  // fc, read addr/qty, write addr/qty, byte count, values
-  requestRules_[24] = R::fixedPdu(3);       // fc, FIFO pointer address
-  requestRules_[43] = R::fixedPdu(4);       // fc, MEI type, read device id code, object id
-
-  for (std::uint8_t fc : {1, 2, 3, 4, 12, 17, 20, 21, 23}) {
-    responseRules_[fc] = R::byteCount(1, 2);  // fc, byte count, data
-  }
-  for (std::uint8_t fc : {5, 6, 8, 11, 15, 16}) {
-    responseRules_[fc] = R::fixedPdu(5);
-  }
-  responseRules_[7] = R::fixedPdu(2);         // fc, exception status
-  responseRules_[22] = R::fixedPdu(7);        // echo of the request
-  responseRules_[24] = R::byteCount16(1, 3);  // fc, 16-bit byte count, FIFO count + values
-  // 43 stays UntilGap here: responseLength walks MEI 14 object lists itself.
 }
 
 DecodeResult RtuFramer::decode(std::span<const std::uint8_t> input) {
@@ -202,11 +174,11 @@ std::optional<std::size_t> RtuFramer::responseLength(std::span<const std::uint8_
     return std::nullopt;
   }
   const std::uint8_t fc = frame[1];
-  if (fc & kExceptionBit) {
+  if (fc & pdu::kExceptionFlag) {
     return 1 + 2 + kCrcSize;  // unit id, fc | 0x80, exception code, CRC
   }
   const LengthRule rule = responseRules_[fc];
-  if (fc == kEncapsulatedInterface && rule.kind == LengthRule::Kind::UntilGap) {
+  if (fc == pdu::kEncapsulatedInterface && rule.kind == LengthRule::Kind::UntilGap) {
     return deviceIdentificationResponseLength(frame.subspan(1));
   }
   const Measured m = measure(rule, frame.subspan(1));

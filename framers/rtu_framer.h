@@ -14,13 +14,14 @@ namespace modbus {
 
 /// RTU framing for the server side: [unit id][PDU][CRC-16, low byte first].
 ///
-/// A request's length comes from its function code and, where variable, its byte count (as libmodbus
-/// computes it): FC 1-6 and 8 → 8-byte ADU; 7, 11, 12, 17 → 4; 15, 16 → byte count at PDU offset 5;
-/// 20, 21 → byte count at PDU offset 1; 22 → 10; 23 → byte count at PDU offset 9; 24 → 6;
-/// 43 → 7 (MEI type, read code, object id). Other codes use a rule registered with setLengthRule, or
-/// else the inter-frame gap (markFrameGap). Limitation: FC 8 sub-function 0 (Return Query Data) with
-/// other than 2 data bytes and FC 43 MEI type 13 do not fit these default rules; on a line whose
-/// protocol marks gaps, `setLengthRule(8, LengthRule::untilGap())` makes FC 8 gap-delimited.
+/// A request's length comes from its function code and, where variable, its byte count: the default
+/// rules are the function-code table's (framers/function_codes.h, after libmodbus): FC 1-6 and 8 →
+/// 8-byte ADU; 7, 11, 12, 17 → 4; 15, 16 → byte count at PDU offset 5; 20, 21 → byte count at PDU
+/// offset 1; 22 → 10; 23 → byte count at PDU offset 9; 24 → 6; 43 → 7 (MEI type, read code, object
+/// id). Other codes use a rule registered with setLengthRule, or else the inter-frame gap
+/// (markFrameGap). Limitation: FC 8 sub-function 0 (Return Query Data) with other than 2 data bytes
+/// and FC 43 MEI type 13 do not fit these default rules; on a line whose protocol marks gaps,
+/// `setLengthRule(8, LengthRule::untilGap())` makes FC 8 gap-delimited.
 ///
 /// Decode:
 /// - length known and CRC good → Frame (pdu points into the input, header has only the unit id);
@@ -76,7 +77,7 @@ class RtuFramer final : public Framer {
   /// The whole ADU length (CRC included) of the *response* frame at the front of `frame`, so that a
   /// server on a shared (multidrop) line can skip other devices' responses. nullopt when the bytes so
   /// far do not tell (too few of them) or the function code is not known, or the length would exceed
-  /// 256. Known by default: exception responses (fc >= 0x80: 5 bytes); FC 1, 2, 3, 4, 12, 17, 20,
+  /// 256. Known by default (the table's response rules): exception responses (fc >= 0x80: 5 bytes); FC 1, 2, 3, 4, 12, 17, 20,
   /// 21, 23 (byte count at ADU offset 2); 5, 6, 8, 11, 15, 16 (8 bytes); 7 (5 bytes); 22 (10 bytes);
   /// 24 (16-bit byte count at ADU offset 2); 43 / MEI 14 (walks the object list).
   std::optional<std::size_t> responseLength(std::span<const std::uint8_t> frame) const noexcept override;

@@ -46,10 +46,15 @@ void CustomFunctionSet::add(std::shared_ptr<CustomFunction> function) {
   bySubFunction_.emplace_back(*sub, std::move(function));
 }
 
+bool CustomFunctionSet::broadcastable(std::span<const std::uint8_t> request) const {
+  const CustomFunction* function = find(request);
+  return function != nullptr && function->broadcastable();
+}
+
 CustomFunction* CustomFunctionSet::find(std::span<const std::uint8_t> request) const {
   if (whole_) return whole_.get();
   if (request.size() < 1 + width_) return nullptr;
-  const std::uint16_t sub = width_ == 1 ? request[1] : pdu::readU16(&request[1]);
+  const std::uint16_t sub = width_ == 1 ? request[1] : readU16BE(&request[1]);
   for (const auto& [code, function] : bySubFunction_) {
     if (code == sub) return function.get();
   }

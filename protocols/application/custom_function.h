@@ -43,6 +43,12 @@ class CustomFunction {
   virtual LengthRule requestLength() const { return LengthRule::untilGap(); }
   /// How long a response PDU is (a serial server skips other devices' responses with it).
   virtual LengthRule responseLength() const { return LengthRule::untilGap(); }
+  /// True when a broadcast (unit id 0, with broadcastEnable or on a serial line) of this request is
+  /// executed on every device, unanswered. Default false: the serial-line guide allows only writing
+  /// commands in a broadcast, and only the class knows whether it writes. This replaces the
+  /// function-code table's answer for the code (a class that replaces FC 6 must say true to keep
+  /// FC 6 broadcasts).
+  virtual bool broadcastable() const { return false; }
 
   /// Parses the request: `data` is the PDU after the function code (the sub-function included).
   /// Return None, or the exception to answer (IllegalDataValue for a bad length).
@@ -69,6 +75,9 @@ class CustomFunctionSet {
   /// Runs `request` (the whole PDU) on `device`; returns the response PDU length written to
   /// `response`.
   std::size_t handle(DeviceContext& device, std::span<const std::uint8_t> request, std::span<std::uint8_t> response);
+
+  /// True when the class that serves `request` (the whole PDU) may run it as a broadcast.
+  bool broadcastable(std::span<const std::uint8_t> request) const;
 
   std::uint8_t functionCode() const { return functionCode_; }
   LengthRule requestLength() const { return requestLength_; }

@@ -1,6 +1,7 @@
 // The device-level function codes (FC 7, 8, 11, 12, 17, 20, 21, 24, 43) and the per-device request
 // accounting of the Modbus over Serial Line guide v1.02 (counters, event log, listen-only mode);
 // replaces pymodbus's other_message.py, diag_message.py, file_message.py and mei_message.py stubs.
+// Tests: tests/protocols/application/device_functions_test.cc
 #pragma once
 
 #include <algorithm>
@@ -10,46 +11,22 @@
 
 #include "datastore/control_block.h"
 #include "datastore/device_context.h"
+#include "protocols/application/pdu.h"
 
 namespace modbus {
 
-class RequestProcessor;
-
-namespace devicepdu {
-
-inline constexpr std::uint8_t kReadExceptionStatus = 0x07;
-inline constexpr std::uint8_t kDiagnostics = 0x08;
-inline constexpr std::uint8_t kGetCommEventCounter = 0x0B;
-inline constexpr std::uint8_t kGetCommEventLog = 0x0C;
-inline constexpr std::uint8_t kReportServerId = 0x11;
-inline constexpr std::uint8_t kReadFileRecord = 0x14;
-inline constexpr std::uint8_t kWriteFileRecord = 0x15;
-inline constexpr std::uint8_t kReadFifoQueue = 0x18;
-inline constexpr std::uint8_t kEncapsulatedInterface = 0x2B;
-/// FC 43 MEI types.
-inline constexpr std::uint8_t kMeiCanopen = 0x0D;
-inline constexpr std::uint8_t kMeiReadDeviceIdentification = 0x0E;
-/// FC 20 / 21 sub-request reference type.
-inline constexpr std::uint8_t kFileReferenceType = 6;
-
-/// FC 8 sub-functions (Serial Line guide §6.1; 0x05-0x09, 0x13 and 0x15+ are undefined → 01).
-enum DiagnosticSubFunction : std::uint16_t {
-  kReturnQueryData = 0x00,
-  kRestartCommunications = 0x01,
-  kReturnDiagnosticRegister = 0x02,
-  kChangeAsciiInputDelimiter = 0x03,
-  kForceListenOnlyMode = 0x04,
-  kClearCountersAndDiagnosticRegister = 0x0A,
-  kReturnBusMessageCount = 0x0B,
-  kReturnBusCharacterOverrunCount = 0x12,
-  kClearOverrunCounterAndFlag = 0x14,
+/// One handler of the table below (RequestProcessor::Handler's signature, as a plain function).
+using DeviceFunctionHandler = std::size_t (*)(DeviceContext& device, std::span<const std::uint8_t> request,
+                                              std::span<std::uint8_t> response);
+struct DeviceFunction {
+  std::uint8_t functionCode;
+  DeviceFunctionHandler handler;
 };
 
-}  // namespace devicepdu
-
-/// Installs the handlers below into `processor` (RequestProcessor's constructor calls it, so
-/// every processor has them; registerFunction() can still replace any of them).
-void registerDeviceFunctions(RequestProcessor& processor);
+/// The handlers below with their function codes. RequestProcessor's constructor registers them, so
+/// every processor has them (registerFunction() can still replace any of them); this file knows
+/// nothing of the processor.
+std::span<const DeviceFunction> deviceFunctions() noexcept;
 
 // --- the handlers (RequestProcessor::Handler signature: whole request PDU in, response PDU out) ---
 //

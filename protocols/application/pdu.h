@@ -1,27 +1,17 @@
-// Modbus PDU constants and field access (Modbus Application Protocol v1.1b3 §4, §6).
+// Modbus PDU constants of the application layer (Modbus Application Protocol v1.1b3 §4, §6): the
+// function codes (from framers/function_codes.h), quantity limits, FC 5 values and FC 8
+// sub-functions. One namespace, modbus::pdu, for the built-in and the device function codes.
+// Tests: tests/protocols/application/request_processor_test.cc, device_functions_test.cc
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "framers/bytes_be.h"
+#include "framers/framer.h"
+#include "framers/function_codes.h"
+
 namespace modbus::pdu {
-
-/// Largest PDU in either direction: 256-byte RTU ADU minus address and CRC.
-inline constexpr std::size_t kMaxSize = 253;
-/// Set in the function code of an exception response.
-inline constexpr std::uint8_t kExceptionFlag = 0x80;
-
-// Public function codes handled by RequestProcessor out of the box.
-inline constexpr std::uint8_t kReadCoils = 0x01;
-inline constexpr std::uint8_t kReadDiscreteInputs = 0x02;
-inline constexpr std::uint8_t kReadHoldingRegisters = 0x03;
-inline constexpr std::uint8_t kReadInputRegisters = 0x04;
-inline constexpr std::uint8_t kWriteSingleCoil = 0x05;
-inline constexpr std::uint8_t kWriteSingleRegister = 0x06;
-inline constexpr std::uint8_t kWriteMultipleCoils = 0x0F;
-inline constexpr std::uint8_t kWriteMultipleRegisters = 0x10;
-inline constexpr std::uint8_t kMaskWriteRegister = 0x16;
-inline constexpr std::uint8_t kReadWriteMultipleRegisters = 0x17;
 
 // Quantity limits (a quantity outside 1..max is IllegalDataValue).
 inline constexpr std::uint16_t kMaxReadBits = 2000;                 // FC 1, 2
@@ -34,15 +24,30 @@ inline constexpr std::uint16_t kMaxReadWriteWriteRegisters = 121;   // FC 23 (wr
 inline constexpr std::uint16_t kCoilOn = 0xFF00;
 inline constexpr std::uint16_t kCoilOff = 0x0000;
 
-/// The 16-bit big-endian field at `p[0..1]`.
-constexpr std::uint16_t readU16(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+/// FC 20 / 21 sub-request reference type.
+inline constexpr std::uint8_t kFileReferenceType = 6;
 
-/// Writes `value` big-endian into `p[0..1]`.
-constexpr void writeU16(std::uint8_t* p, std::uint16_t value) noexcept {
-  p[0] = static_cast<std::uint8_t>(value >> 8);
-  p[1] = static_cast<std::uint8_t>(value & 0xFF);
-}
+/// FC 8 sub-functions (Serial Line guide §6.1; 0x05-0x09, 0x13 and 0x15+ are undefined → 01).
+enum DiagnosticSubFunction : std::uint16_t {
+  kReturnQueryData = 0x00,
+  kRestartCommunications = 0x01,
+  kReturnDiagnosticRegister = 0x02,
+  kChangeAsciiInputDelimiter = 0x03,
+  kForceListenOnlyMode = 0x04,
+  kClearCountersAndDiagnosticRegister = 0x0A,
+  kReturnBusMessageCount = 0x0B,
+  kReturnBusCharacterOverrunCount = 0x12,
+  kClearOverrunCounterAndFlag = 0x14,
+};
+
+// --- deprecated aliases, kept for files outside the application layer until they move to the
+// framers/ names (modbus::kMaxPduSize, modbus::readU16BE, modbus::writeU16BE) ---
+
+/// Deprecated: use modbus::kMaxPduSize.
+inline constexpr std::size_t kMaxSize = kMaxPduSize;
+/// Deprecated: use modbus::readU16BE.
+constexpr std::uint16_t readU16(const std::uint8_t* p) noexcept { return readU16BE(p); }
+/// Deprecated: use modbus::writeU16BE.
+constexpr void writeU16(std::uint8_t* p, std::uint16_t value) noexcept { writeU16BE(p, value); }
 
 }  // namespace modbus::pdu

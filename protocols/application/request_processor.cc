@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "datastore/data_block.h"
-#include "framers/rtu_framer.h"
+#include "framers/function_codes.h"
 #include "protocols/application/device_functions.h"
+#include "protocols/application/exception_response.h"
 #include "protocols/application/pdu.h"
 
 namespace modbus {
@@ -18,10 +19,6 @@ namespace {
 
 using Request = std::span<const std::uint8_t>;
 using Response = std::span<std::uint8_t>;
-
-std::size_t fail(Request request, ExceptionCode code, Response response) {
-  return exceptionResponse(request[0], code, response);
-}
 
 bool badQuantity(std::uint16_t quantity, std::uint16_t max) { return quantity < 1 || quantity > max; }
 
@@ -41,17 +38,17 @@ std::size_t echo(Request request, std::size_t length, Response response) {
 
 // FC 1, 2: fc, address, quantity (1..2000) → fc, byte count, packed bits.
 std::size_t readBits(const DeviceContext& device, BitBlock* table, Request request, Response response) {
-  if (request.size() != 5) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
-  const std::uint16_t quantity = pdu::readU16(&request[3]);
-  if (badQuantity(quantity, pdu::kMaxReadBits)) return fail(request, ExceptionCode::IllegalDataValue, response);
+  if (request.size() != 5) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
+  const std::uint16_t quantity = readU16BE(&request[3]);
+  if (badQuantity(quantity, pdu::kMaxReadBits)) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   const auto at = resolve(device, table, address, quantity);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
   const std::size_t byteCount = (quantity + 7u) / 8u;
-  if (response.size() < 2 + byteCount) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (response.size() < 2 + byteCount) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   std::memset(response.data() + 2, 0, byteCount);  // a sloppy custom block cannot leak stale bytes
   const ExceptionCode code = table->readBits(*at, quantity, response.data() + 2);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   response[0] = request[0];
   response[1] = static_cast<std::uint8_t>(byteCount);
   return 2 + byteCount;
@@ -59,16 +56,18 @@ std::size_t readBits(const DeviceContext& device, BitBlock* table, Request reque
 
 // FC 3, 4: fc, address, quantity (1..125) → fc, byte count, registers.
 std::size_t readRegisters(const DeviceContext& device, RegisterBlock* table, Request request, Response response) {
-  if (request.size() != 5) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
-  const std::uint16_t quantity = pdu::readU16(&request[3]);
-  if (badQuantity(quantity, pdu::kMaxReadRegisters)) return fail(request, ExceptionCode::IllegalDataValue, response);
+  if (request.size() != 5) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
+  const std::uint16_t quantity = readU16BE(&request[3]);
+  if (badQuantity(quantity, pdu::kMaxReadRegisters)) {
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  }
   const auto at = resolve(device, table, address, quantity);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
   const std::size_t byteCount = 2u * quantity;
-  if (response.size() < 2 + byteCount) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (response.size() < 2 + byteCount) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   const ExceptionCode code = table->readRegisters(*at, quantity, response.data() + 2);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   response[0] = request[0];
   response[1] = static_cast<std::uint8_t>(byteCount);
   return 2 + byteCount;
@@ -76,90 +75,90 @@ std::size_t readRegisters(const DeviceContext& device, RegisterBlock* table, Req
 
 // FC 5: fc, address, value (0xFF00 or 0x0000 only) → echo.
 std::size_t writeSingleCoil(const DeviceContext& device, Request request, Response response) {
-  if (request.size() != 5) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
-  const std::uint16_t value = pdu::readU16(&request[3]);
+  if (request.size() != 5) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
+  const std::uint16_t value = readU16BE(&request[3]);
   if (value != pdu::kCoilOn && value != pdu::kCoilOff) {
-    return fail(request, ExceptionCode::IllegalDataValue, response);
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   }
   BitBlock* table = device.coils();
   const auto at = resolve(device, table, address, 1);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
-  if (response.size() < 5) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
+  if (response.size() < 5) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   const std::uint8_t bit = value == pdu::kCoilOn ? 1 : 0;
   const ExceptionCode code = table->writeBits(*at, 1, &bit);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   return echo(request, 5, response);
 }
 
 // FC 6: fc, address, value → echo.
 std::size_t writeSingleRegister(const DeviceContext& device, Request request, Response response) {
-  if (request.size() != 5) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
+  if (request.size() != 5) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
   RegisterBlock* table = device.holdingRegisters();
   const auto at = resolve(device, table, address, 1);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
-  if (response.size() < 5) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
+  if (response.size() < 5) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   const ExceptionCode code = table->writeRegisters(*at, 1, &request[3]);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   return echo(request, 5, response);
 }
 
 // FC 15: fc, address, quantity (1..1968), byte count (= ceil(quantity/8)), packed bits → fc, address, quantity.
 std::size_t writeMultipleCoils(const DeviceContext& device, Request request, Response response) {
-  if (request.size() < 6) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
-  const std::uint16_t quantity = pdu::readU16(&request[3]);
+  if (request.size() < 6) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
+  const std::uint16_t quantity = readU16BE(&request[3]);
   const std::size_t byteCount = request[5];
   if (badQuantity(quantity, pdu::kMaxWriteBits) || byteCount != (quantity + 7u) / 8u ||
       request.size() != 6 + byteCount) {
-    return fail(request, ExceptionCode::IllegalDataValue, response);
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   }
   BitBlock* table = device.coils();
   const auto at = resolve(device, table, address, quantity);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
-  if (response.size() < 5) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
+  if (response.size() < 5) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   const ExceptionCode code = table->writeBits(*at, quantity, &request[6]);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   return echo(request, 5, response);
 }
 
 // FC 16: fc, address, quantity (1..123), byte count (= 2*quantity), registers → fc, address, quantity.
 std::size_t writeMultipleRegisters(const DeviceContext& device, Request request, Response response) {
-  if (request.size() < 6) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
-  const std::uint16_t quantity = pdu::readU16(&request[3]);
+  if (request.size() < 6) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
+  const std::uint16_t quantity = readU16BE(&request[3]);
   const std::size_t byteCount = request[5];
   if (badQuantity(quantity, pdu::kMaxWriteRegisters) || byteCount != 2u * quantity ||
       request.size() != 6 + byteCount) {
-    return fail(request, ExceptionCode::IllegalDataValue, response);
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   }
   RegisterBlock* table = device.holdingRegisters();
   const auto at = resolve(device, table, address, quantity);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
-  if (response.size() < 5) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
+  if (response.size() < 5) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   const ExceptionCode code = table->writeRegisters(*at, quantity, &request[6]);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   return echo(request, 5, response);
 }
 
 // FC 22: fc, address, AND mask, OR mask → echo. result = (current AND and) OR (or AND NOT and).
 std::size_t maskWriteRegister(const DeviceContext& device, Request request, Response response) {
-  if (request.size() != 7) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t address = pdu::readU16(&request[1]);
-  const std::uint16_t andMask = pdu::readU16(&request[3]);
-  const std::uint16_t orMask = pdu::readU16(&request[5]);
+  if (request.size() != 7) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t address = readU16BE(&request[1]);
+  const std::uint16_t andMask = readU16BE(&request[3]);
+  const std::uint16_t orMask = readU16BE(&request[5]);
   RegisterBlock* table = device.holdingRegisters();
   const auto at = resolve(device, table, address, 1);
-  if (!at) return fail(request, ExceptionCode::IllegalDataAddress, response);
-  if (response.size() < 7) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (!at) return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
+  if (response.size() < 7) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   std::uint8_t wire[2];
   ExceptionCode code = table->readRegisters(*at, 1, wire);
-  if (code != ExceptionCode::None) return fail(request, code, response);
-  const std::uint16_t current = pdu::readU16(wire);
-  pdu::writeU16(wire, static_cast<std::uint16_t>((current & andMask) | (orMask & ~andMask)));
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
+  const std::uint16_t current = readU16BE(wire);
+  writeU16BE(wire, static_cast<std::uint16_t>((current & andMask) | (orMask & ~andMask)));
   code = table->writeRegisters(*at, 1, wire);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   return echo(request, 7, response);
 }
 
@@ -167,43 +166,36 @@ std::size_t maskWriteRegister(const DeviceContext& device, Request request, Resp
 // byte count (= 2*write quantity), registers → fc, byte count, registers read. Both ranges are
 // validated before anything is applied; the write happens before the read.
 std::size_t readWriteMultipleRegisters(const DeviceContext& device, Request request, Response response) {
-  if (request.size() < 10) return fail(request, ExceptionCode::IllegalDataValue, response);
-  const std::uint16_t readAddress = pdu::readU16(&request[1]);
-  const std::uint16_t readQuantity = pdu::readU16(&request[3]);
-  const std::uint16_t writeAddress = pdu::readU16(&request[5]);
-  const std::uint16_t writeQuantity = pdu::readU16(&request[7]);
+  if (request.size() < 10) return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
+  const std::uint16_t readAddress = readU16BE(&request[1]);
+  const std::uint16_t readQuantity = readU16BE(&request[3]);
+  const std::uint16_t writeAddress = readU16BE(&request[5]);
+  const std::uint16_t writeQuantity = readU16BE(&request[7]);
   const std::size_t writeByteCount = request[9];
   if (badQuantity(readQuantity, pdu::kMaxReadRegisters) ||
       badQuantity(writeQuantity, pdu::kMaxReadWriteWriteRegisters) || writeByteCount != 2u * writeQuantity ||
       request.size() != 10 + writeByteCount) {
-    return fail(request, ExceptionCode::IllegalDataValue, response);
+    return exceptionFor(request, ExceptionCode::IllegalDataValue, response);
   }
   RegisterBlock* table = device.holdingRegisters();
   const auto readAt = resolve(device, table, readAddress, readQuantity);
   const auto writeAt = resolve(device, table, writeAddress, writeQuantity);
   if (!readAt || !writeAt || !table->validate(*readAt, readQuantity) ||
       !table->validateWrite(*writeAt, writeQuantity)) {
-    return fail(request, ExceptionCode::IllegalDataAddress, response);
+    return exceptionFor(request, ExceptionCode::IllegalDataAddress, response);
   }
   const std::size_t byteCount = 2u * readQuantity;
-  if (response.size() < 2 + byteCount) return fail(request, ExceptionCode::ServerDeviceFailure, response);
+  if (response.size() < 2 + byteCount) return exceptionFor(request, ExceptionCode::ServerDeviceFailure, response);
   ExceptionCode code = table->writeRegisters(*writeAt, writeQuantity, &request[10]);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   code = table->readRegisters(*readAt, readQuantity, response.data() + 2);
-  if (code != ExceptionCode::None) return fail(request, code, response);
+  if (code != ExceptionCode::None) return exceptionFor(request, code, response);
   response[0] = request[0];
   response[1] = static_cast<std::uint8_t>(byteCount);
   return 2 + byteCount;
 }
 
 }  // namespace
-
-std::size_t exceptionResponse(std::uint8_t functionCode, ExceptionCode code, std::span<std::uint8_t> response) {
-  if (response.size() < 2) return 0;
-  response[0] = static_cast<std::uint8_t>(functionCode | pdu::kExceptionFlag);
-  response[1] = static_cast<std::uint8_t>(code);
-  return 2;
-}
 
 RequestProcessor::RequestProcessor(std::shared_ptr<ServerContext> context, ProcessorOptions options)
     : context_(std::move(context)), options_(options) {
@@ -224,7 +216,9 @@ RequestProcessor::RequestProcessor(std::shared_ptr<ServerContext> context, Proce
   handlers_[pdu::kWriteMultipleRegisters] = writeMultipleRegisters;
   handlers_[pdu::kMaskWriteRegister] = maskWriteRegister;
   handlers_[pdu::kReadWriteMultipleRegisters] = readWriteMultipleRegisters;
-  registerDeviceFunctions(*this);  // FC 7, 8, 11, 12, 17, 20, 21, 24, 43
+  for (const DeviceFunction& f : deviceFunctions()) {  // FC 7, 8, 11, 12, 17, 20, 21, 24, 43
+    handlers_[f.functionCode] = f.handler;
+  }
 }
 
 void RequestProcessor::registerFunction(std::uint8_t functionCode, Handler handler) {
@@ -289,12 +283,8 @@ std::size_t RequestProcessor::execute(DeviceContext& device, std::uint8_t unitId
 }
 
 void RequestProcessor::broadcast(std::span<const std::uint8_t> request) {
-  const std::uint8_t fc = request[0];
-  const bool isWrite = fc == pdu::kWriteSingleCoil || fc == pdu::kWriteSingleRegister ||
-                       fc == pdu::kWriteMultipleCoils || fc == pdu::kWriteMultipleRegisters ||
-                       fc == pdu::kMaskWriteRegister || fc == pdu::kReadWriteMultipleRegisters;
-  if (!isWrite) return;  // a broadcast read has nobody to answer to
-  std::array<std::uint8_t, pdu::kMaxSize> scratch{};
+  if (!broadcastable(request)) return;  // reads and diagnostics: nothing a broadcast may run
+  std::array<std::uint8_t, kMaxPduSize> scratch{};
   std::vector<const DeviceContext*> done;  // a device shared by several unit ids is written once
   for (std::uint8_t id : context_->unitIds()) {
     DeviceContext* device = context_->find(id);
@@ -313,12 +303,21 @@ void RequestProcessor::broadcast(std::span<const std::uint8_t> request) {
   }
 }
 
-void RequestProcessor::processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request) {
+bool RequestProcessor::processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request) {
   DeviceContext* device = context_->find(unitId);
-  if (device == nullptr || request.empty()) return;
-  std::array<std::uint8_t, pdu::kMaxSize> scratch{};
+  if (device == nullptr || request.empty() || !broadcastable(request)) return false;
+  std::array<std::uint8_t, kMaxPduSize> scratch{};
   superviseDeviceRequest(*device, request, scratch, /*broadcast=*/true,
                          [&] { return execute(*device, unitId, request, scratch); });
+  return true;
+}
+
+bool RequestProcessor::broadcastable(std::span<const std::uint8_t> request) const {
+  const std::uint8_t functionCode = request[0];
+  if (!hasFunction(functionCode)) return false;
+  auto custom = customFunctions_.find(functionCode);
+  if (custom != customFunctions_.end()) return custom->second->broadcastable(request);
+  return isBroadcastableFunctionCode(functionCode);
 }
 
 void RequestProcessor::registerCustomFunction(std::shared_ptr<CustomFunction> function) {

@@ -15,6 +15,7 @@
 #include "datastore/server_context.h"
 #include "protocols/devices/async_device.h"
 #include "protocols/application/custom_function.h"
+#include "protocols/application/exception_response.h"
 #include "protocols/servers/server_options.h"
 #include "protocols/application/write_observers.h"
 
@@ -47,8 +48,9 @@ struct ProcessorOptions {
 /// - a unit id with no device → `fc|0x80 0x0B` (or 0x0A, or nothing, by ProcessorOptions); this
 ///   check comes before the function-code lookup;
 /// - an unknown function code (including 0 and any code with bit 7 set) → `fc|0x80 0x01`;
-/// - unit id 0 is executed like any other unit, unless broadcastEnable: then a write runs on every
-///   device and nothing is answered (the serial protocol suppresses serial broadcasts itself).
+/// - unit id 0 is executed like any other unit, unless broadcastEnable: then a request that
+///   broadcastable() allows runs on every device, any other is dropped, and nothing is answered
+///   (the serial protocol applies serial broadcasts through processBroadcast, which filters alike).
 /// Reactor thread only.
 class RequestProcessor {
  public:
@@ -63,7 +65,7 @@ class RequestProcessor {
   explicit RequestProcessor(std::shared_ptr<ServerContext> context, ProcessorOptions options = {});
 
   /// One request PDU (function code + data) for `unitId`. Writes the response PDU into `response`
-  /// (capacity >= pdu::kMaxSize = 253 bytes; with less, a response that does not fit becomes
+  /// (capacity >= kMaxPduSize = 253 bytes; with less, a response that does not fit becomes
   /// exception 04, and with less than 2 bytes nothing is written). `request` and `response` must
   /// not overlap. Returns the response length, or 0 when nothing must be sent (unit missing and
   /// ignoreMissingSlaves, or a handler that chose silence).
@@ -71,8 +73,15 @@ class RequestProcessor {
 
   /// Runs `request` on `unitId`'s device as a broadcast, whatever broadcastEnable says: executed,
   /// counted and logged with the broadcast flag, never answered (the serial protocol applies a
-  /// serial-line broadcast to each unit it serves with this). No device: nothing happens.
-  void processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request);
+  /// serial-line broadcast to each unit it serves with this). Returns whether it ran: not for an
+  /// empty request, a unit with no device, or a request that may not be broadcast (broadcastable()).
+  bool processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request);
+
+  /// The one decision on broadcasts, for every transport: true when a broadcast of `request` (not
+  /// empty) is executed. A custom function decides for its code (CustomFunction::broadcastable);
+  /// else the function-code table (framers/function_codes.h: the writes 5, 6, 15, 16, 21, 22, 23);
+  /// a code without a handler never.
+  bool broadcastable(std::span<const std::uint8_t> request) const;
 
   ServerContext& context() { return *context_; }
   const ServerContext& context() const { return *context_; }
@@ -123,8 +132,5 @@ class RequestProcessor {
   std::map<std::uint8_t, std::shared_ptr<AsyncDevice>> asyncDevices_;
   WriteObservers writeObservers_;
 };
-
-/// Writes `functionCode | 0x80, code` into response; returns 2 (0 if `response` holds fewer than 2 bytes).
-std::size_t exceptionResponse(std::uint8_t functionCode, ExceptionCode code, std::span<std::uint8_t> response);
 
 }  // namespace modbus

@@ -176,8 +176,8 @@ Denial RoleTable::authorize(const std::optional<std::string>& certificateRole, s
 AddressSpans requestAddressSpans(std::span<const std::uint8_t> pdu) noexcept {
   AddressSpans out;
   if (pdu.size() < 5) return out;  // function code, address, quantity/value
-  const std::uint32_t address = pdu::readU16(pdu.data() + 1);
-  const std::uint32_t word = pdu::readU16(pdu.data() + 3);
+  const std::uint32_t address = readU16BE(pdu.data() + 1);
+  const std::uint32_t word = readU16BE(pdu.data() + 3);
   // A quantity of 0 still names its first address (the processor refuses it with 03).
   auto span = [&](ModbusTable table, std::uint32_t first, std::uint32_t count) {
     out.spans[out.count++] = AddressSpan{table, first, first + (count == 0 ? 0 : count - 1)};
@@ -194,7 +194,7 @@ AddressSpans requestAddressSpans(std::span<const std::uint8_t> pdu) noexcept {
     case pdu::kMaskWriteRegister: span(ModbusTable::HoldingRegisters, address, 1); break;
     case pdu::kReadWriteMultipleRegisters:
       span(ModbusTable::HoldingRegisters, address, word);
-      if (pdu.size() >= 9) span(ModbusTable::HoldingRegisters, pdu::readU16(pdu.data() + 5), pdu::readU16(pdu.data() + 7));
+      if (pdu.size() >= 9) span(ModbusTable::HoldingRegisters, readU16BE(pdu.data() + 5), readU16BE(pdu.data() + 7));
       break;
     default: break;
   }

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "datastore/data_block.h"
-#include "protocols/application/pdu.h"
+#include "framers/function_codes.h"
 #include "reactor/log.h"
 
 namespace modbus {
@@ -43,11 +43,7 @@ void WriteObservers::compact() {
 void WriteObservers::notifyWrite(std::uint8_t unitId, const DeviceContext& device,
                                  std::span<const std::uint8_t> request) {
   if (live_ == 0 || request.empty()) return;
-  const std::uint8_t fc = request[0];
-  const bool isWrite = fc == pdu::kWriteSingleCoil || fc == pdu::kWriteSingleRegister ||
-                       fc == pdu::kWriteMultipleCoils || fc == pdu::kWriteMultipleRegisters ||
-                       fc == pdu::kMaskWriteRegister || fc == pdu::kReadWriteMultipleRegisters;
-  if (!isWrite) return;
+  if (!isWriteFunctionCode(request[0])) return;  // the function-code table says what writes
   const AddressSpans spans = requestAddressSpans(request);
   if (spans.count == 0) return;
   const AddressSpan written = spans.spans[spans.count - 1];  // FC 23: the write comes second

@@ -70,3 +70,15 @@ TEST_CASE("crc16 table agrees with the bitwise definition for every single byte 
 }
 
 }  // namespace modbus
+
+namespace modbus {
+
+TEST_CASE("crcMatches checks the trailing CRC of an RTU frame, low byte first") {
+  Bytes frame = test::hexBytes("01 03 00 6B 00 03 74 17");  // the spec example read, with its CRC
+  CHECK(crcMatches(frame));
+  frame[6] ^= 0x01;
+  CHECK_FALSE(crcMatches(frame));
+  CHECK_FALSE(crcMatches(std::span<const std::uint8_t>(frame).first(1)));  // no room for a CRC
+}
+
+}  // namespace modbus

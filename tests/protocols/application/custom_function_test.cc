@@ -30,7 +30,7 @@ class SumRegisters final : public CustomFunction {
   LengthRule requestLength() const override { return LengthRule::fixedPdu(5); }
   ExceptionCode decode(std::span<const std::uint8_t> data) override {
     if (data.size() != 4) return ExceptionCode::IllegalDataValue;
-    address_ = pdu::readU16(&data[1]);
+    address_ = readU16BE(&data[1]);
     count_ = data[3];
     return count_ == 0 ? ExceptionCode::IllegalDataValue : ExceptionCode::None;
   }
@@ -44,7 +44,7 @@ class SumRegisters final : public CustomFunction {
   }
   std::size_t encode(std::span<std::uint8_t> out) override {
     out[0] = 0x01;
-    pdu::writeU16(&out[1], sum_);
+    writeU16BE(&out[1], sum_);
     return 3;
   }
 
@@ -63,7 +63,7 @@ class ClearRegister final : public CustomFunction {
   LengthRule requestLength() const override { return LengthRule::fixedPdu(5); }
   ExceptionCode decode(std::span<const std::uint8_t> data) override {
     if (data.size() != 4 || data[3] == 0) return ExceptionCode::IllegalDataValue;
-    address_ = pdu::readU16(&data[1]);
+    address_ = readU16BE(&data[1]);
     count_ = data[3];
     return ExceptionCode::None;
   }
@@ -72,7 +72,7 @@ class ClearRegister final : public CustomFunction {
   }
   std::size_t encode(std::span<std::uint8_t> out) override {
     out[0] = 0x02;
-    pdu::writeU16(&out[1], address_);
+    writeU16BE(&out[1], address_);
     return 3;
   }
 

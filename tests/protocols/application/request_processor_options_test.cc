@@ -1,9 +1,12 @@
-// RequestProcessor options of issue 3: broadcast_enable and the missing-unit answer.
+// RequestProcessor options of issue 3: broadcast_enable and the missing-unit answer; broadcast per
+// function code on both paths (process with broadcastEnable, processBroadcast) of issue 8.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "datastore/device_context.h"
@@ -96,4 +99,111 @@ TEST_CASE("process() answers an asynchronous unit 0x0A: that transport cannot wa
   CHECK(run(p, 5, {0x03, 0, 0, 0, 1}) == Bytes{0x83, 0x0A});
   p.setAsyncDevice(5, nullptr);
   CHECK(p.asyncDeviceFor(5) == nullptr);
+}
+
+// --- broadcast per function code (issue 8): the serial-line guide's rule on every transport ---
+
+namespace {
+
+// The codes a broadcast runs, written out here rather than read from the table under test: the
+// writing commands of the serial-line guide (see framers/function_codes.cc for the reasoning).
+bool expectedBroadcastable(std::uint8_t fc) {
+  return fc == 5 || fc == 6 || fc == 15 || fc == 16 || fc == 21 || fc == 22 || fc == 23;
+}
+
+std::vector<std::uint8_t> codesUnderTest() {
+  std::vector<std::uint8_t> codes;
+  for (std::uint8_t fc = 1; fc <= 24; ++fc) codes.push_back(fc);
+  codes.push_back(43);
+  return codes;
+}
+
+// Replaces the handler of every code under test with one that counts its runs and answers.
+void countEveryCode(RequestProcessor& p, std::map<std::uint8_t, int>& runs) {
+  for (std::uint8_t fc : codesUnderTest()) {
+    p.registerFunction(fc, [&runs, fc](DeviceContext&, std::span<const std::uint8_t> q, std::span<std::uint8_t> r) {
+      ++runs[fc];
+      r[0] = q[0];
+      return std::size_t{1};
+    });
+  }
+}
+
+// A custom function code 0x41 that counts its runs and says whether it may be broadcast.
+class CountingCustom final : public CustomFunction {
+ public:
+  CountingCustom(std::uint8_t code, bool broadcastable, int& runs) : code_(code), broadcastable_(broadcastable), runs_(runs) {}
+  std::uint8_t functionCode() const override { return code_; }
+  bool broadcastable() const override { return broadcastable_; }
+  ExceptionCode decode(std::span<const std::uint8_t>) override { return ExceptionCode::None; }
+  ExceptionCode execute(DeviceContext&) override {
+    ++runs_;
+    return ExceptionCode::None;
+  }
+  std::size_t encode(std::span<std::uint8_t>) override { return 0; }
+
+ private:
+  std::uint8_t code_;
+  bool broadcastable_;
+  int& runs_;
+};
+
+}  // namespace
+
+TEST_CASE("with broadcastEnable a unit 0 request of FC 1..24 and 43 runs only for the writing commands, unanswered") {
+  RequestProcessor p(ServerContext::multiple({{1, device()}, {2, device()}}), ProcessorOptions{.broadcastEnable = true});
+  std::map<std::uint8_t, int> runs;
+  countEveryCode(p, runs);
+  for (std::uint8_t fc : codesUnderTest()) {
+    CAPTURE(static_cast<int>(fc));
+    CHECK(run(p, 0, {fc, 0, 0, 0, 1}).empty());            // never answered
+    CHECK(runs[fc] == (expectedBroadcastable(fc) ? 2 : 0));  // on both devices, or not at all
+    CHECK(p.broadcastable(Bytes{fc}) == expectedBroadcastable(fc));
+  }
+}
+
+TEST_CASE("processBroadcast runs FC 1..24 and 43 only for the writing commands and says whether it ran") {
+  auto d = device();
+  RequestProcessor p(ServerContext::multiple({{1, d}}));
+  std::map<std::uint8_t, int> runs;
+  countEveryCode(p, runs);
+  std::uint16_t noResponse = 0;
+  for (std::uint8_t fc : codesUnderTest()) {
+    CAPTURE(static_cast<int>(fc));
+    const bool expected = expectedBroadcastable(fc);
+    CHECK(p.processBroadcast(1, Bytes{fc, 0, 0, 0, 1}) == expected);
+    CHECK(runs[fc] == (expected ? 1 : 0));
+    if (expected) ++noResponse;  // executed and counted as not answered; refused: not even counted
+    CHECK(d->control().counter(DiagnosticCounter::ServerNoResponse) == noResponse);
+  }
+  CHECK_FALSE(p.processBroadcast(9, Bytes{0x06, 0, 0, 0, 1}));  // no device
+  CHECK_FALSE(p.processBroadcast(1, Bytes{}));                   // no function code
+}
+
+TEST_CASE("a custom function code is broadcast only when its CustomFunction says it may be") {
+  RequestProcessor p(ServerContext::multiple({{1, device()}, {2, device()}}), ProcessorOptions{.broadcastEnable = true});
+  int quietRuns = 0;
+  int broadcastRuns = 0;
+  p.registerCustomFunction(std::make_shared<CountingCustom>(0x41, false, quietRuns));
+  p.registerCustomFunction(std::make_shared<CountingCustom>(0x42, true, broadcastRuns));
+  CHECK(run(p, 0, {0x41, 1}).empty());
+  CHECK_FALSE(p.processBroadcast(1, Bytes{0x41, 1}));
+  CHECK(quietRuns == 0);
+  CHECK(run(p, 0, {0x42, 1}).empty());
+  CHECK(p.processBroadcast(1, Bytes{0x42, 1}));
+  CHECK(broadcastRuns == 3);  // both devices, then unit 1
+  // A custom class that replaces a built-in write decides for it too (default: not broadcast).
+  int replacedRuns = 0;
+  p.registerCustomFunction(std::make_shared<CountingCustom>(0x06, false, replacedRuns));
+  CHECK_FALSE(p.processBroadcast(1, Bytes{0x06, 0, 0, 0, 1}));
+  CHECK(replacedRuns == 0);
+}
+
+TEST_CASE("a broadcast of FC 8 force-listen-only is not executed: diagnostics are not writing commands") {
+  auto d = device();
+  RequestProcessor p(ServerContext::multiple({{1, d}}), ProcessorOptions{.broadcastEnable = true});
+  CHECK(run(p, 0, {0x08, 0x00, 0x04, 0x00, 0x00}).empty());
+  CHECK_FALSE(p.processBroadcast(1, Bytes{0x08, 0x00, 0x04, 0x00, 0x00}));
+  CHECK_FALSE(d->control().listenOnly());
+  CHECK(run(p, 1, {0x03, 0, 0, 0, 1}) == Bytes{0x03, 2, 0, 0});
 }

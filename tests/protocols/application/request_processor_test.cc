@@ -34,7 +34,7 @@ struct Server {
   Bytes run(const Bytes& request, std::uint8_t unitId = 1) { return runOn(processor, request, unitId); }
 
   static Bytes runOn(RequestProcessor& processor, const Bytes& request, std::uint8_t unitId = 1) {
-    std::array<std::uint8_t, pdu::kMaxSize> response{};
+    std::array<std::uint8_t, kMaxPduSize> response{};
     const std::size_t n = processor.process(unitId, request, response);
     REQUIRE(n <= response.size());
     return Bytes(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(n));
@@ -575,7 +575,7 @@ TEST_CASE("random PDUs always get a well-formed answer of at most 253 bytes") {
     if (!req.empty() && (i % 2 == 0)) req[0] = codes[static_cast<std::size_t>(i / 2) % codes.size()];
     const Bytes response = s.run(req, static_cast<std::uint8_t>(byte(rng)));
     REQUIRE(response.size() >= 2);
-    REQUIRE(response.size() <= pdu::kMaxSize);
+    REQUIRE(response.size() <= kMaxPduSize);
     ++answered;
     if (response[0] & 0x80) {
       ++exceptions;

@@ -13,6 +13,28 @@
 
 namespace modbus {
 
+/// A stream: frames in order, a Fatal framing error closes the connection.
+struct ModbusStreamProtocol::StreamPolicy : FramePolicy {
+  ModbusStreamProtocol& self;
+
+  // Twisted's LineOnlyReceiver rule: once told to close, ignore the rest of the batch.
+  bool stopped() const { return self.transport().disconnecting(); }
+  void discarded(const DecodeResult& r) {
+    reactor::log::debug("client ", self.transport().getPeer().toString(), ": dropped ", r.consumed,
+                        " byte(s): ", r.reason);
+  }
+  void fatal(const DecodeResult& r) {
+    reactor::log::warning("client ", self.transport().getPeer().toString(), ": ", r.reason,
+                          "; closing the connection");
+    self.flushOutput();
+    self.transport().loseConnection();
+  }
+  void frame(const DecodeResult& r) {
+    self.handleRequest(r.header, r.pdu);
+    ++self.requests_;
+  }
+};
+
 ModbusStreamProtocol::ModbusStreamProtocol(std::unique_ptr<Framer> framer)
     // Both buffers start empty and grow on first use: an idle connection holds no buffer space, an
     // answered one holds one ADU's worth of output (260 bytes) and keeps it, so the steady state
@@ -30,6 +52,7 @@ void ModbusStreamProtocol::connectionMade() {
   t.registerProducer(std::shared_ptr<reactor::IProducer>(shared_from_this(), static_cast<reactor::IProducer*>(this)),
                      /*streaming=*/true);
   registeredProducer_ = true;
+  core_.emplace(*framer_, serverFactory_->processor());
   serverFactory_->processor().configureFramer(*framer_);
   reactor::log::info("client connected: ", t.getPeer().toString(), " (", serverFactory_->connectionCount(), " open)");
   if (serverFactory_->options().traceConnect) {
@@ -72,14 +95,8 @@ void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
     data = rewritten;
   }
   inBatch_ = true;
-  if (input_.readableBytes() == 0) {
-    // Common case: whole frames straight from the read buffer, no copy.
-    std::size_t used = processFrames(data);
-    if (used < data.size()) input_.append(data.subspan(used));
-  } else {
-    input_.append(data);
-    input_.retrieve(processFrames(input_.readable()));
-  }
+  StreamPolicy policy{{}, *this};
+  core_->feed(input_, data, policy);
   inBatch_ = false;
   if (input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
     reactor::log::warning("client ", transport().getPeer().toString(), ": ", input_.readableBytes(),
@@ -87,46 +104,6 @@ void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
     input_.retrieveAll();
   }
   flushOutput();
-}
-
-std::size_t ModbusStreamProtocol::processFrames(std::span<const std::uint8_t> input) {
-  std::size_t offset = 0;
-  while (offset < input.size()) {
-    // Twisted's LineOnlyReceiver rule: once told to close, ignore the rest of the batch.
-    if (transport().disconnecting()) return input.size();
-    DecodeResult r = framer_->decode(input.subspan(offset));
-    switch (r.status) {
-      case DecodeStatus::NeedMore:
-        return offset;
-      case DecodeStatus::Discard:
-        reactor::log::debug("client ", transport().getPeer().toString(), ": dropped ", r.consumed,
-                            " byte(s): ", r.reason);
-        offset += r.consumed;
-        break;
-      case DecodeStatus::Fatal:
-        reactor::log::warning("client ", transport().getPeer().toString(), ": ", r.reason,
-                              "; closing the connection");
-        flushOutput();
-        transport().loseConnection();
-        return input.size();
-      case DecodeStatus::Frame: {
-        handleRequest(r.header, r.pdu);
-        followAsciiDelimiter(r.header.unitId);
-        ++requests_;
-        offset += r.consumed;
-        break;
-      }
-    }
-  }
-  return offset;
-}
-
-void ModbusStreamProtocol::followAsciiDelimiter(std::uint8_t unitId) {
-  // FC 8 / 03 changes the device's input delimiter; the ASCII framer is this connection's, so it
-  // takes the delimiter of the device it last served (one device per line, as the guide has it).
-  if (const DeviceContext* device = serverFactory_->processor().context().find(unitId)) {
-    framer_->setInputDelimiter(device->control().asciiDelimiter());
-  }
 }
 
 void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {
@@ -139,7 +116,10 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
     } catch (const std::exception& e) {
       reactor::log::error("trace_pdu hook failed: ", e.what());
     }
-    if (!keep || traceRequest_.empty()) return;  // dropped: not executed, not answered
+    if (!keep || traceRequest_.empty()) {  // dropped: not executed, not answered
+      core_->followAsciiDelimiter(header.unitId);
+      return;
+    }
     if (traceRequest_.size() > kMaxPduSize) traceRequest_.resize(kMaxPduSize);
     request = traceRequest_;
   }
@@ -167,23 +147,25 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
 }
 
 std::size_t ModbusStreamProtocol::execute(const FrameHeader& header, std::span<const std::uint8_t> request,
-                                       std::span<std::uint8_t> response, bool& pending) {
+                                          std::span<std::uint8_t> response, bool& pending) {
   std::size_t n = 0;
   try {
-    if (!authorize(header.unitId, request, response, n)) return n;
-    if (!request.empty()) {
-      if (AsyncDevice* device = serverFactory_->processor().asyncDeviceFor(header.unitId)) {
-        pending = true;
-        startAsync(header, request, *device);
-        return 0;
-      }
+    if (!authorize(header.unitId, request, response, n)) {
+      core_->followAsciiDelimiter(header.unitId);
+      return n;
     }
-    n = serverFactory_->processor().process(header.unitId, request, response);
   } catch (const std::exception& e) {
     reactor::log::error("request from ", transport().getPeer().toString(), " failed: ", e.what());
-    n = request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
+    core_->followAsciiDelimiter(header.unitId);
+    return request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
   }
-  return n;
+  const Answer answer = core_->serve(header.unitId, request, response, /*allowAsync=*/true, "stream request");
+  if (answer.kind == Answer::Kind::Pending) {
+    core_->followAsciiDelimiter(header.unitId);
+    pending = true;
+    startAsync(header, request, *answer.device);
+  }
+  return answer.length;
 }
 
 void ModbusStreamProtocol::startAsync(const FrameHeader& header, std::span<const std::uint8_t> request,

@@ -9,11 +9,13 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "framers/buffer.h"
 #include "framers/framer.h"
+#include "protocols/serving/frame_server.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -80,11 +82,9 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
     std::vector<std::uint8_t> pdu;
   };
 
-  /// Decodes and answers every whole frame at the front of `input`; returns the bytes consumed.
-  std::size_t processFrames(std::span<const std::uint8_t> input);
+  struct StreamPolicy;
+
   void handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request);
-  /// ASCII framing: the input delimiter becomes that of `unitId`'s device (FC 8 / 03).
-  void followAsciiDelimiter(std::uint8_t unitId);
   /// authorize, then the processor, or hands the request to an asynchronous device (pending = true).
   std::size_t execute(const FrameHeader& header, std::span<const std::uint8_t> request,
                       std::span<std::uint8_t> response, bool& pending);
@@ -100,6 +100,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
 
   std::unique_ptr<Framer> framer_;
   ModbusServerFactory* serverFactory_ = nullptr;
+  std::optional<FrameServer> core_;  // from connectionMade, when the factory's processor is known
   Buffer input_;
   Buffer output_;
   reactor::DelayedCall idleCheck_;

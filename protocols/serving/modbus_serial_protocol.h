@@ -19,6 +19,7 @@
 #include "framers/framer.h"
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
+#include "protocols/serving/frame_server.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -130,6 +131,9 @@ class ModbusSerialProtocol : public reactor::Protocol {
   std::function<void(const reactor::Failure&)> onConnectionLost;
 
  private:
+  struct LinePolicy;
+  /// Calls `visit` once for every device this line serves (a device shared by unit ids once).
+  void forEachServedDevice(const std::function<void(std::uint8_t unitId, DeviceContext& device)>& visit);
   /// Calls `count` on the control block of every device this line serves (once per device).
   void countOnServedDevices(void (ControlBlock::*count)());
   struct Expected {
@@ -139,13 +143,17 @@ class ModbusSerialProtocol : public reactor::Protocol {
 
   reactor::ByteView stripEcho(reactor::ByteView data, double now);
   void feed(reactor::ByteView data);
-  std::size_t processFrames(std::span<const std::uint8_t> input);
   /// RTU, after a request for another unit: 0 = wait for more bytes, n = skip n bytes (that unit's
   /// response), nullopt = not its response.
   std::optional<std::size_t> matchForeignResponse(std::span<const std::uint8_t> input);
   void handleFrame(const DecodeResult& frame);
   void broadcast(std::span<const std::uint8_t> pdu);
   void endOfFrame();
+  /// RTU: the bytes since the last gap gave no frame and had a discard; at the gap, try them whole.
+  void retryBurstAtGap();
+  void closeBurst();
+  /// Bytes of an unfinished frame are in (buffered, being dropped, or a burst to try at the gap).
+  bool lineBusy() const;
   void armSilenceTimer();
   void onSilenceTimer();
   void dropInput();
@@ -163,6 +171,10 @@ class ModbusSerialProtocol : public reactor::Protocol {
   Buffer input_;
   Buffer output_;
   Buffer echo_;  // bytes we sent and expect to hear back (dropLocalEcho)
+  Buffer burst_;  // RTU: the bytes since the last gap while no frame came of them (burstOpen_)
+  std::optional<FrameServer> core_;
+  bool burstOpen_ = true;
+  bool burstDiscarded_ = false;
   std::optional<Expected> expected_;
   reactor::DelayedCall silenceTimer_;
   reactor::DelayedCall replyTimer_;

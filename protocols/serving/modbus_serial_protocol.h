@@ -39,9 +39,10 @@ struct RtuTiming {
   static RtuTiming forBaudrate(std::uint32_t baudrate);
 };
 
-/// What the line did, counted per serial protocol (per port). The guide's diagnostic counters
-/// (bus message, bus communication error, slave message, slave no response, slave exception error,
-/// bus character overrun) are derived from these by the device's diagnostics (FC 8, issue 3).
+/// What the line did, counted per serial protocol (per port), for the application and the tests.
+/// The devices' own diagnostic counters (FC 8 / 0B-12, guide §6.1) are kept apart, in each served
+/// device's ControlBlock: the protocol counts bus messages, communication errors and overruns there
+/// for every device it serves, and the RequestProcessor counts each device's own requests.
 struct SerialLineCounters {
   std::uint64_t busMessages = 0;             ///< frames with a good CRC/LRC seen on the line, any unit
   std::uint64_t busCommunicationErrors = 0;  ///< CRC/LRC errors and garbage (one per run of bad bytes)
@@ -89,18 +90,22 @@ struct SerialLineOptions {
 /// StringTransport in tests) and any clock (the reactor, or a ManualClock).
 ///
 /// RTU: a request whose length the framer knows (function code and byte count) is answered as soon
-/// as its last byte and a good CRC are in; a request of another function code ends at t3.5 of
-/// silence, known once t3.5 plus one character time have passed with nothing delivered (a character
-/// that started within t3.5 would have been delivered by then). Silences are measured with the
+/// as its last byte and a good CRC are in; a request of another function code, or one longer than
+/// its header says (FC 8 / 00 with a long payload: the bytes since the gap are tried whole), ends
+/// at t3.5 of silence, known once t3.5 plus one character time have passed with nothing
+/// delivered (a character that started within t3.5 would have been delivered by then). Silences are measured with the
 /// clock (uv_hrtime) at each delivery of bytes, minus the wire time of the bytes just delivered;
 /// timers (millisecond resolution, rounded up) only decide when to look. A bad CRC drops one byte
 /// and the framer resynchronises.
 ///
 /// Multipoint: requests for units not served are counted and ignored; in RTU the response that
-/// follows such a request (same unit, same function code, the length RtuFramer::responseLength
+/// follows such a request (same unit, same function code, the length Framer::responseLength
 /// gives, a good CRC) is skipped whole, so that its bytes are never mistaken for requests.
-/// Broadcast (unit 0): write function codes are applied to every served device, read function codes
-/// (1-4, 7, 11, 12, 17, 20, 24, 43) are ignored, and nothing is ever answered.
+/// Broadcast (unit 0): RequestProcessor::processBroadcast runs once per served device (it decides
+/// which function codes a broadcast may run), and nothing is ever answered.
+///
+/// The decode loop, the input buffering and the running of a request (exception 04 when a handler
+/// throws, the ASCII delimiter of FC 8 / 03) are the shared FrameServer's; this class adds the line.
 class ModbusSerialProtocol : public reactor::Protocol {
  public:
   /// Throws std::invalid_argument for a null processor or the Socket/Tls framer.
@@ -123,9 +128,9 @@ class ModbusSerialProtocol : public reactor::Protocol {
   Framer& framer() { return *framer_; }
   RequestProcessor& processor() { return *processor_; }
 
-  /// Hook for the device diagnostics (listen-only mode, issue 3): called for every request for a
-  /// served unit or broadcast before it runs; returning false skips it (silence, counted in
-  /// slaveNoResponses).
+  /// Optional application hook, called for every request for a served unit or broadcast before it
+  /// runs; returning false skips it (silence, counted in slaveNoResponses). The library sets none: a
+  /// device's listen-only mode (FC 8 / 04) is kept by the RequestProcessor itself.
   std::function<bool(std::uint8_t unitId, std::span<const std::uint8_t> pdu)> requestFilter;
   /// Called after connectionLost (the serial server reopens the port from here).
   std::function<void(const reactor::Failure&)> onConnectionLost;

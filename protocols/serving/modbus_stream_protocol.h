@@ -1,5 +1,6 @@
-// The Modbus server side of one stream connection (TCP, TLS, RTU or ASCII over TCP): joins a framer to a stream transport
-// (pymodbus calls it ModbusTcpProtocol, server/async.py; that name stays as an alias in modbus_tcp_protocol.h).
+// The Modbus server side of one stream connection (TCP, TLS, RTU or ASCII over TCP): joins a
+// framer to a stream transport. pymodbus calls it ModbusTcpProtocol (server/async.py); that name
+// stays as an alias (below, and in modbus_tcp_protocol.h).
 // The path of one request (DESIGN.md): dataReceived → the framer decodes every complete frame →
 // RequestProcessor executes it against the datastore, encoding the response straight into this
 // connection's output buffer → one transport write per read batch.

@@ -534,3 +534,38 @@ TEST_CASE("serial RTU answers FC 8/00 with a long payload delivered in one piece
   line.clock.advance(0.006);
   CHECK(line.sent() == request);
 }
+
+TEST_CASE("serial RTU timing at 600 baud: a gap above t1.5 inside a frame discards it, a shorter one does not") {
+  // The rule the pty integration test used to check with wall-clock gaps (tests/integration/serial_test.cc),
+  // on the ManualClock: a character takes 18.3 ms, t1.5 = 27.5 ms, t3.5 = 64.2 ms.
+  SerialLineOptions o;
+  o.baudrate = 600;
+  Line line(o);
+  auto receiveWithGap = [&](double extraSilence) {
+    line.receivePaced(Bytes(kReadUnit1.begin(), kReadUnit1.begin() + 4));
+    line.clock.advance(extraSilence);
+    line.receivePaced(Bytes(kReadUnit1.begin() + 4, kReadUnit1.end()));
+  };
+  SUBCASE("below t1.5: answered") {
+    receiveWithGap(0.005);
+    CHECK(line.sent() == kAnswerUnit1);
+    CHECK(line.counters().timingDiscards == 0);
+  }
+  SUBCASE("between t1.5 and t3.5: discarded") {
+    receiveWithGap(0.046);
+    line.clock.advance(0.3);
+    CHECK(line.sent().empty());
+    CHECK(line.counters().timingDiscards == 1);
+    // After t3.5 of silence the line is clean again.
+    line.receivePaced(kReadUnit1);
+    CHECK(line.sent() == kAnswerUnit1);
+  }
+  SUBCASE("above t3.5: the two halves are two frames, both bad") {
+    receiveWithGap(0.120);
+    line.clock.advance(0.3);
+    CHECK(line.sent().empty());
+    CHECK(line.counters().busCommunicationErrors >= 1);
+    line.receivePaced(kReadUnit1);
+    CHECK(line.sent() == kAnswerUnit1);
+  }
+}

@@ -109,13 +109,7 @@ void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
 void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {
   const ServerOptions& o = serverFactory_->options();
   if (o.tracePdu) {
-    traceRequest_.assign(request.begin(), request.end());
-    bool keep = true;
-    try {
-      keep = o.tracePdu(false, header.unitId, traceRequest_);
-    } catch (const std::exception& e) {
-      reactor::log::error("trace_pdu hook failed: ", e.what());
-    }
+    const bool keep = tracePdu(false, header.unitId, request, traceRequest_);
     if (!keep || traceRequest_.empty()) {  // dropped: not executed, not answered
       core_->followAsciiDelimiter(header.unitId);
       return;
@@ -217,17 +211,21 @@ void ModbusStreamProtocol::drainPending() {
   if (!inBatch_) flushOutput();
 }
 
+bool ModbusStreamProtocol::tracePdu(bool isResponse, std::uint8_t unitId, std::span<const std::uint8_t> pdu,
+                                    std::vector<std::uint8_t>& copy) {
+  copy.assign(pdu.begin(), pdu.end());
+  try {
+    return serverFactory_->options().tracePdu(isResponse, unitId, copy);
+  } catch (const std::exception& e) {
+    reactor::log::error("trace_pdu hook failed: ", e.what());
+    return true;
+  }
+}
+
 void ModbusStreamProtocol::emit(const FrameHeader& header, std::span<const std::uint8_t> pdu) {
   const ServerOptions& o = serverFactory_->options();
   if (o.tracePdu && !pdu.empty()) {
-    traceResponse_.assign(pdu.begin(), pdu.end());
-    bool keep = true;
-    try {
-      keep = o.tracePdu(true, header.unitId, traceResponse_);
-    } catch (const std::exception& e) {
-      reactor::log::error("trace_pdu hook failed: ", e.what());
-    }
-    if (!keep) return;
+    if (!tracePdu(true, header.unitId, pdu, traceResponse_)) return;
     if (traceResponse_.size() > kMaxPduSize) traceResponse_.resize(kMaxPduSize);
     pdu = traceResponse_;
   }

@@ -93,6 +93,9 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   void complete(std::uint64_t slot, std::span<const std::uint8_t> pdu);
   /// Sends every ready answer at the front of the FIFO.
   void drainPending();
+  /// The tracePdu hook on a copy of `pdu` (which it may rewrite); false = drop it. A throwing hook keeps it.
+  bool tracePdu(bool isResponse, std::uint8_t unitId, std::span<const std::uint8_t> pdu,
+                std::vector<std::uint8_t>& copy);
   /// Frames one answer into the output (after tracePdu / tracePacket); an empty PDU sends nothing.
   void emit(const FrameHeader& header, std::span<const std::uint8_t> pdu);
   void updateReading();

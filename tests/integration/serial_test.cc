@@ -336,21 +336,16 @@ TEST_CASE("serial RTU server on a pty applies broadcasts without answering them"
   CHECK(pty.readFor(0.1).empty());
 }
 
-TEST_CASE("serial RTU timing on a pty: the port's baud rate sets t1.5 and t3.5, and a gap above t3.5 splits a frame") {
-  // The t1.5 / t3.5 rules themselves are checked on the ManualClock in
-  // tests/protocols/serving/modbus_serial_protocol_test.cc (600 baud, the same gaps). Here only what
-  // holds however late the machine runs: every silence written is a lower bound.
+TEST_CASE("serial RTU timing on a pty: the port's baud rate sets t1.5 and t3.5") {
+  // The t1.5 / t3.5 rules themselves (a gap above t1.5 discards a frame, one above t3.5 splits it)
+  // are checked on the ManualClock in tests/protocols/serving/modbus_serial_protocol_test.cc at the
+  // same 600 baud: on a pty the silence the server sees depends on when its thread runs, not on
+  // what the test sleeps, so a loaded machine could join or split anything written here.
   Pty pty;
   SerialServerThread server(endpointFor(pty.slavePath(), 600));
   const modbus::RtuTiming timing = server.call([&server] { return server.server().protocol()->timing(); });
   CHECK(timing.t15 == doctest::Approx(1.5 * 11.0 / 600));
   CHECK(timing.t35 == doctest::Approx(3.5 * 11.0 / 600));
-  pty.write(Bytes(kReadUnit1.begin(), kReadUnit1.begin() + 4));
-  testsupport::sleepSeconds(0.120);  // above t3.5 (64 ms): the two halves are two frames, both bad
-  pty.write(Bytes(kReadUnit1.begin() + 4, kReadUnit1.end()));
-  CHECK(pty.readFor(0.3).empty());
-  CHECK(server.counters().busCommunicationErrors >= 1);
-  testsupport::sleepSeconds(0.120);
   pty.write(kReadUnit1);
   CHECK(pty.read(kAnswerUnit1.size(), 2.0) == kAnswerUnit1);
 }

@@ -165,7 +165,7 @@ void ModbusSerialProtocol::dataReceived(reactor::ByteView data) {
                              options_.latency;
       if (silence >= timing_.t35) {
         endOfFrame();
-      } else if (lineBusy() && !dropping_ && options_.enforceT15 && silence > timing_.t15) {
+      } else if (!dropping_ && options_.enforceT15 && silence > timing_.t15) {
         ++counters_.timingDiscards;
         reactor::log::debug("serial line: ", silence * 1e3, " ms of silence inside a frame (t1.5 is ",
                             timing_.t15 * 1e3, " ms): discarding ", input_.readableBytes(), " byte(s)");

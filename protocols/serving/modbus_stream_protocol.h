@@ -4,7 +4,7 @@
 // The path of one request (DESIGN.md): dataReceived → the framer decodes every complete frame →
 // RequestProcessor executes it against the datastore, encoding the response straight into this
 // connection's output buffer → one transport write per read batch.
-// Tests: tests/protocols/serving/modbus_tcp_protocol_test.cc
+// Tests: tests/protocols/serving/modbus_stream_protocol_test.cc
 #pragma once
 
 #include <array>

@@ -16,7 +16,8 @@
 
 namespace modbus {
 
-class ModbusTcpProtocol;
+class ModbusStreamProtocol;
+using ModbusTcpProtocol = ModbusStreamProtocol;  // the name in serving/modbus_stream_protocol.h
 
 class ModbusServerFactory : public reactor::ServerFactory {
  public:

@@ -18,24 +18,43 @@ namespace {
 constexpr std::uint32_t kDefaultBaudrate = 19200;
 constexpr double kTimerSlack = 1e-6;  // a timer that fires this close to its deadline counts as on time
 
-/// Function codes that only read: a broadcast of one of these does nothing (guide §2.1).
-bool isReadOnly(std::uint8_t fc) {
-  switch (fc) {
-    case 1: case 2: case 3: case 4: case 7: case 11: case 12: case 17: case 20: case 24: case 43:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool crcOk(std::span<const std::uint8_t> frame) {
-  if (frame.size() < RtuFramer::kMinAduSize) return false;
-  const std::size_t n = frame.size();
-  const auto wire = static_cast<std::uint16_t>(frame[n - 2] | (frame[n - 1] << 8));
-  return crc16(frame.first(n - 2)) == wire;
+/// A whole RTU frame with its CRC: the CRC-16/MODBUS of data plus its own CRC (low byte first) is 0.
+bool wholeRtuFrame(std::span<const std::uint8_t> frame) {
+  return frame.size() >= RtuFramer::kMinAduSize && frame.size() <= RtuFramer::kMaxAduSize && crc16(frame) == 0;
 }
 
 }  // namespace
+
+/// A serial line: another device's response is skipped before decoding, a run of garbage is one
+/// communication error, and each frame goes to handleFrame.
+struct ModbusSerialProtocol::LinePolicy : FramePolicy {
+  ModbusSerialProtocol& self;
+
+  bool stopped() const { return self.transport().disconnecting(); }
+  std::optional<std::size_t> skip(std::span<const std::uint8_t> rest) {
+    if (!self.expected_) return std::nullopt;
+    return self.matchForeignResponse(rest);
+  }
+  void discarded(const DecodeResult& r) {
+    // RTU resynchronises a byte at a time: count a run once. An ASCII discard is a whole frame.
+    if (!self.rtu_ || !self.inGarbage_) {
+      self.inGarbage_ = true;
+      ++self.counters_.busCommunicationErrors;
+      self.countOnServedDevices(&ControlBlock::countBusCommunicationError);
+    }
+    self.burstDiscarded_ = true;
+    reactor::log::debug("serial line: dropped ", r.consumed, " byte(s): ", r.reason);
+  }
+  void fatal(const DecodeResult& r) {
+    reactor::log::warning("serial line: ", r.reason, "; dropping the buffered input");
+  }
+  void frame(const DecodeResult& r) {
+    self.inGarbage_ = false;
+    self.closeBurst();
+    ++self.counters_.busMessages;
+    self.handleFrame(r);
+  }
+};
 
 RtuTiming RtuTiming::forBaudrate(std::uint32_t baudrate) {
   if (baudrate == 0) throw std::invalid_argument("RtuTiming: baud rate 0");
@@ -54,13 +73,14 @@ RtuTiming RtuTiming::forBaudrate(std::uint32_t baudrate) {
 ModbusSerialProtocol::ModbusSerialProtocol(reactor::IReactorTime& clock, std::shared_ptr<RequestProcessor> processor,
                                            SerialLineOptions options)
     : clock_(clock), processor_(std::move(processor)), options_(std::move(options)), input_(512), output_(512),
-      echo_(256) {
+      echo_(256), burst_(0) {
   if (!processor_) throw std::invalid_argument("ModbusSerialProtocol: null processor");
   if (options_.framer == FramerType::Socket || options_.framer == FramerType::Tls) {
     throw std::invalid_argument("the " + std::string(framerTypeName(options_.framer)) +
                                 " framer (MBAP) cannot run on a serial line: use framer rtu (the default) or ascii");
   }
   framer_ = makeFramer(options_.framer);
+  core_.emplace(*framer_, *processor_);
   rtu_ = framer_->framesEndAtGaps();
   for (std::uint8_t id : options_.unitIds) servedIds_[id] = true;
   timing_ = RtuTiming::forBaudrate(options_.baudrate != 0 ? options_.baudrate : kDefaultBaudrate);
@@ -68,9 +88,7 @@ ModbusSerialProtocol::ModbusSerialProtocol(reactor::IReactorTime& clock, std::sh
 
 ModbusSerialProtocol::~ModbusSerialProtocol() = default;
 
-void ModbusSerialProtocol::countOnServedDevices(void (ControlBlock::*count)()) {
-  // Every device on the line sees the bus (Serial Line guide §6.1: CPT1, CPT2 and CPT8 count what the
-  // device detects on the line, whoever it is for). A device shared by several unit ids counts once.
+void ModbusSerialProtocol::forEachServedDevice(const std::function<void(std::uint8_t, DeviceContext&)>& visit) {
   ServerContext& context = processor_->context();
   const std::vector<std::uint8_t> ids = options_.unitIds.empty() ? context.unitIds() : options_.unitIds;
   std::vector<const DeviceContext*> done;
@@ -78,8 +96,14 @@ void ModbusSerialProtocol::countOnServedDevices(void (ControlBlock::*count)()) {
     DeviceContext* device = context.find(id);
     if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
     done.push_back(device);
-    (device->control().*count)();
+    visit(id, *device);
   }
+}
+
+void ModbusSerialProtocol::countOnServedDevices(void (ControlBlock::*count)()) {
+  // Every device on the line sees the bus (Serial Line guide §6.1: CPT1, CPT2 and CPT8 count what the
+  // device detects on the line, whoever it is for). A device shared by several unit ids counts once.
+  forEachServedDevice([count](std::uint8_t, DeviceContext& device) { (device.control().*count)(); });
 }
 
 bool ModbusSerialProtocol::serves(std::uint8_t unitId) const {
@@ -130,14 +154,18 @@ void ModbusSerialProtocol::dataReceived(reactor::ByteView data) {
     return;
   }
   if (rtu_) {
-    if (haveArrival_ && (input_.readableBytes() > 0 || dropping_)) {
+    if (!lineBusy()) {
+      closeBurst();
+      burstOpen_ = true;  // these bytes start a frame
+    }
+    if (haveArrival_ && lineBusy()) {
       // The silence before these bytes: time since the last delivery, less the wire time of the
       // bytes just delivered and the driver's allowed latency.
       const double silence = (now - lastArrival_) - static_cast<double>(data.size()) * timing_.characterTime -
                              options_.latency;
       if (silence >= timing_.t35) {
         endOfFrame();
-      } else if (input_.readableBytes() > 0 && options_.enforceT15 && silence > timing_.t15) {
+      } else if (!dropping_ && options_.enforceT15 && silence > timing_.t15) {
         ++counters_.timingDiscards;
         reactor::log::debug("serial line: ", silence * 1e3, " ms of silence inside a frame (t1.5 is ",
                             timing_.t15 * 1e3, " ms): discarding ", input_.readableBytes(), " byte(s)");
@@ -188,14 +216,14 @@ reactor::ByteView ModbusSerialProtocol::stripEcho(reactor::ByteView data, double
 }
 
 void ModbusSerialProtocol::feed(reactor::ByteView data) {
-  if (input_.readableBytes() == 0) {
-    // Common case: whole frames straight from the read buffer, no copy.
-    const std::size_t used = processFrames(data);
-    if (used < data.size()) input_.append(data.subspan(used));
-  } else {
-    input_.append(data);
-    input_.retrieve(processFrames(input_.readable()));
+  if (rtu_ && burstOpen_) {
+    // Kept until a frame is decoded from it: if none is, the t3.5 gap may end a frame whose length its
+    // header does not give (FC 8 / 00 with any payload), which the length rules cut too short.
+    burst_.append(data);
+    if (burst_.readableBytes() > RtuFramer::kMaxAduSize) closeBurst();
   }
+  LinePolicy policy{{}, *this};
+  core_->feed(input_, data, policy);
   if (input_.readableBytes() > options_.maxInputBuffer) {
     ++counters_.characterOverruns;
     countOnServedDevices(&ControlBlock::countBusCharacterOverrun);
@@ -204,44 +232,10 @@ void ModbusSerialProtocol::feed(reactor::ByteView data) {
   }
 }
 
-std::size_t ModbusSerialProtocol::processFrames(std::span<const std::uint8_t> input) {
-  std::size_t offset = 0;
-  while (offset < input.size()) {
-    if (transport().disconnecting()) return input.size();
-    auto rest = input.subspan(offset);
-    if (expected_) {
-      if (auto skip = matchForeignResponse(rest)) {
-        if (*skip == 0) return offset;
-        offset += *skip;
-        continue;
-      }
-    }
-    DecodeResult r = framer_->decode(rest);
-    switch (r.status) {
-      case DecodeStatus::NeedMore:
-        return offset;
-      case DecodeStatus::Discard:
-        // RTU resynchronises a byte at a time: count a run once. An ASCII discard is a whole frame.
-        if (!rtu_ || !inGarbage_) {
-          inGarbage_ = true;
-          ++counters_.busCommunicationErrors;
-          countOnServedDevices(&ControlBlock::countBusCommunicationError);
-        }
-        reactor::log::debug("serial line: dropped ", r.consumed, " byte(s): ", r.reason);
-        offset += r.consumed;
-        break;
-      case DecodeStatus::Fatal:
-        reactor::log::warning("serial line: ", r.reason, "; dropping the buffered input");
-        return input.size();
-      case DecodeStatus::Frame:
-        inGarbage_ = false;
-        ++counters_.busMessages;
-        handleFrame(r);
-        offset += r.consumed;
-        break;
-    }
-  }
-  return offset;
+void ModbusSerialProtocol::closeBurst() {
+  burstOpen_ = false;
+  burstDiscarded_ = false;
+  burst_.retrieveAll();
 }
 
 std::optional<std::size_t> ModbusSerialProtocol::matchForeignResponse(std::span<const std::uint8_t> input) {
@@ -258,7 +252,7 @@ std::optional<std::size_t> ModbusSerialProtocol::matchForeignResponse(std::span<
     // Too few bytes to tell yet, or a function code whose response length the framer does not
     // know: then the frame ends at the gap.
     if (gapMode_) {
-      if (input.size() <= RtuFramer::kMaxAduSize && crcOk(input)) {
+      if (wholeRtuFrame(input)) {
         ++counters_.foreignResponses;
         ++counters_.busMessages;
         countOnServedDevices(&ControlBlock::countBusMessage);
@@ -270,7 +264,7 @@ std::optional<std::size_t> ModbusSerialProtocol::matchForeignResponse(std::span<
     return input.size() >= RtuFramer::kMaxAduSize ? notIt() : std::optional<std::size_t>(0);
   }
   if (input.size() < *length) return gapMode_ ? notIt() : std::optional<std::size_t>(0);
-  if (!crcOk(input.first(*length))) return notIt();
+  if (!wholeRtuFrame(input.first(*length))) return notIt();
   ++counters_.foreignResponses;
   ++counters_.busMessages;
   countOnServedDevices(&ControlBlock::countBusMessage);
@@ -302,43 +296,25 @@ void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
     return;
   }
   std::span<std::uint8_t> response = framer_->beginFrame(output_, frame.header);
-  std::size_t n = 0;
-  try {
-    n = processor_->process(unit, pdu, response);
-  } catch (const std::exception& e) {
-    reactor::log::error("serial request for unit ", static_cast<int>(unit), " failed: ", e.what());
-    n = exceptionResponse(pdu[0], ExceptionCode::ServerDeviceFailure, response);
-  }
-  // FC 8 / 03: the ASCII input delimiter is the device's; the framer follows it for the next frame.
-  if (const DeviceContext* device = processor_->context().find(unit)) {
-    framer_->setInputDelimiter(device->control().asciiDelimiter());
-  }
-  if (n == 0) {
+  // FC 8 / 03 on ASCII: the framer follows the device's input delimiter for the next frame (the core).
+  const Answer answer = core_->serve(unit, pdu, response, /*allowAsync=*/false, "serial line");
+  if (answer.kind != Answer::Kind::Send) {
     ++counters_.slaveNoResponses;
     return;
   }
   if ((response[0] & 0x80) != 0) ++counters_.exceptionResponses;
-  framer_->commitFrame(output_, n);
+  framer_->commitFrame(output_, answer.length);
 }
 
 void ModbusSerialProtocol::broadcast(std::span<const std::uint8_t> pdu) {
-  if (isReadOnly(pdu[0])) {
-    reactor::log::debug("serial line: broadcast of read function ", static_cast<int>(pdu[0]), " ignored");
-    return;
-  }
-  ServerContext& context = processor_->context();
-  std::vector<std::uint8_t> ids = options_.unitIds.empty() ? context.unitIds() : options_.unitIds;
-  std::vector<const DeviceContext*> done;
-  for (std::uint8_t id : ids) {
-    const DeviceContext* device = context.find(id);
-    if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
-    done.push_back(device);
+  // Once per served device; the processor decides which function codes a broadcast may run.
+  forEachServedDevice([this, pdu](std::uint8_t id, DeviceContext&) {
     try {
       processor_->processBroadcast(id, pdu);  // applied, counted as a broadcast, never answered
     } catch (const std::exception& e) {
       reactor::log::error("serial broadcast for unit ", static_cast<int>(id), " failed: ", e.what());
     }
-  }
+  });
 }
 
 // --- timing -------------------------------------------------------------------------------------
@@ -350,17 +326,38 @@ void ModbusSerialProtocol::endOfFrame() {
     // not measure, and drops whatever else is there.
     framer_->markFrameGap();
     gapMode_ = true;
-    processFrames(input_.readable());
+    LinePolicy policy{{}, *this};
+    core_->decodeFrames(input_.readable(), policy);
     gapMode_ = false;
     framer_->decode({});  // clears the gap
   }
   input_.retrieveAll();
+  if (burstOpen_ && burstDiscarded_) retryBurstAtGap();
+  closeBurst();
+  burstOpen_ = true;  // the next byte starts a frame
   inGarbage_ = false;
+}
+
+void ModbusSerialProtocol::retryBurstAtGap() {
+  // Everything since the last gap, taken whole: a frame if its CRC says so (guide §2.5.1.1: the frame
+  // ends at t3.5 of silence when nothing else tells its length).
+  framer_->markFrameGap();
+  const DecodeResult r = framer_->decode(burst_.readable());
+  if (r.status == DecodeStatus::Frame && r.consumed == burst_.readableBytes()) {
+    reactor::log::debug("serial line: ", r.consumed, " bytes up to the gap make one frame");
+    LinePolicy policy{{}, *this};
+    policy.frame(r);
+  }
+  framer_->decode({});  // clears the gap
+}
+
+bool ModbusSerialProtocol::lineBusy() const {
+  return input_.readableBytes() > 0 || dropping_ || (burstOpen_ && burstDiscarded_);
 }
 
 void ModbusSerialProtocol::armSilenceTimer() {
   if (!rtu_ || silenceTimer_.active()) return;
-  if (input_.readableBytes() == 0 && !dropping_) return;
+  if (!lineBusy()) return;
   std::weak_ptr<reactor::Protocol> weak = weak_from_this();
   silenceTimer_ = clock_.callLater(timing_.t35 + timing_.characterTime + options_.latency, [weak] {
     if (auto self = weak.lock()) static_cast<ModbusSerialProtocol*>(self.get())->onSilenceTimer();
@@ -386,6 +383,7 @@ void ModbusSerialProtocol::onSilenceTimer() {
 
 void ModbusSerialProtocol::dropInput() {
   input_.retrieveAll();
+  closeBurst();
   if (rtu_) framer_->reset();
   expected_.reset();
 }

@@ -19,6 +19,7 @@
 #include "framers/framer.h"
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
+#include "protocols/serving/frame_server.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -38,9 +39,10 @@ struct RtuTiming {
   static RtuTiming forBaudrate(std::uint32_t baudrate);
 };
 
-/// What the line did, counted per serial protocol (per port). The guide's diagnostic counters
-/// (bus message, bus communication error, slave message, slave no response, slave exception error,
-/// bus character overrun) are derived from these by the device's diagnostics (FC 8, issue 3).
+/// What the line did, counted per serial protocol (per port), for the application and the tests.
+/// The devices' own diagnostic counters (FC 8 / 0B-12, guide §6.1) are kept apart, in each served
+/// device's ControlBlock: the protocol counts bus messages, communication errors and overruns there
+/// for every device it serves, and the RequestProcessor counts each device's own requests.
 struct SerialLineCounters {
   std::uint64_t busMessages = 0;             ///< frames with a good CRC/LRC seen on the line, any unit
   std::uint64_t busCommunicationErrors = 0;  ///< CRC/LRC errors and garbage (one per run of bad bytes)
@@ -88,18 +90,22 @@ struct SerialLineOptions {
 /// StringTransport in tests) and any clock (the reactor, or a ManualClock).
 ///
 /// RTU: a request whose length the framer knows (function code and byte count) is answered as soon
-/// as its last byte and a good CRC are in; a request of another function code ends at t3.5 of
-/// silence, known once t3.5 plus one character time have passed with nothing delivered (a character
-/// that started within t3.5 would have been delivered by then). Silences are measured with the
+/// as its last byte and a good CRC are in; a request of another function code, or one longer than
+/// its header says (FC 8 / 00 with a long payload: the bytes since the gap are tried whole), ends
+/// at t3.5 of silence, known once t3.5 plus one character time have passed with nothing
+/// delivered (a character that started within t3.5 would have been delivered by then). Silences are measured with the
 /// clock (uv_hrtime) at each delivery of bytes, minus the wire time of the bytes just delivered;
 /// timers (millisecond resolution, rounded up) only decide when to look. A bad CRC drops one byte
 /// and the framer resynchronises.
 ///
 /// Multipoint: requests for units not served are counted and ignored; in RTU the response that
-/// follows such a request (same unit, same function code, the length RtuFramer::responseLength
+/// follows such a request (same unit, same function code, the length Framer::responseLength
 /// gives, a good CRC) is skipped whole, so that its bytes are never mistaken for requests.
-/// Broadcast (unit 0): write function codes are applied to every served device, read function codes
-/// (1-4, 7, 11, 12, 17, 20, 24, 43) are ignored, and nothing is ever answered.
+/// Broadcast (unit 0): RequestProcessor::processBroadcast runs once per served device (it decides
+/// which function codes a broadcast may run), and nothing is ever answered.
+///
+/// The decode loop, the input buffering and the running of a request (exception 04 when a handler
+/// throws, the ASCII delimiter of FC 8 / 03) are the shared FrameServer's; this class adds the line.
 class ModbusSerialProtocol : public reactor::Protocol {
  public:
   /// Throws std::invalid_argument for a null processor or the Socket/Tls framer.
@@ -122,14 +128,17 @@ class ModbusSerialProtocol : public reactor::Protocol {
   Framer& framer() { return *framer_; }
   RequestProcessor& processor() { return *processor_; }
 
-  /// Hook for the device diagnostics (listen-only mode, issue 3): called for every request for a
-  /// served unit or broadcast before it runs; returning false skips it (silence, counted in
-  /// slaveNoResponses).
+  /// Optional application hook, called for every request for a served unit or broadcast before it
+  /// runs; returning false skips it (silence, counted in slaveNoResponses). The library sets none: a
+  /// device's listen-only mode (FC 8 / 04) is kept by the RequestProcessor itself.
   std::function<bool(std::uint8_t unitId, std::span<const std::uint8_t> pdu)> requestFilter;
   /// Called after connectionLost (the serial server reopens the port from here).
   std::function<void(const reactor::Failure&)> onConnectionLost;
 
  private:
+  struct LinePolicy;
+  /// Calls `visit` once for every device this line serves (a device shared by unit ids once).
+  void forEachServedDevice(const std::function<void(std::uint8_t unitId, DeviceContext& device)>& visit);
   /// Calls `count` on the control block of every device this line serves (once per device).
   void countOnServedDevices(void (ControlBlock::*count)());
   struct Expected {
@@ -139,13 +148,17 @@ class ModbusSerialProtocol : public reactor::Protocol {
 
   reactor::ByteView stripEcho(reactor::ByteView data, double now);
   void feed(reactor::ByteView data);
-  std::size_t processFrames(std::span<const std::uint8_t> input);
   /// RTU, after a request for another unit: 0 = wait for more bytes, n = skip n bytes (that unit's
   /// response), nullopt = not its response.
   std::optional<std::size_t> matchForeignResponse(std::span<const std::uint8_t> input);
   void handleFrame(const DecodeResult& frame);
   void broadcast(std::span<const std::uint8_t> pdu);
   void endOfFrame();
+  /// RTU: the bytes since the last gap gave no frame and had a discard; at the gap, try them whole.
+  void retryBurstAtGap();
+  void closeBurst();
+  /// Bytes of an unfinished frame are in (buffered, being dropped, or a burst to try at the gap).
+  bool lineBusy() const;
   void armSilenceTimer();
   void onSilenceTimer();
   void dropInput();
@@ -163,6 +176,10 @@ class ModbusSerialProtocol : public reactor::Protocol {
   Buffer input_;
   Buffer output_;
   Buffer echo_;  // bytes we sent and expect to hear back (dropLocalEcho)
+  Buffer burst_;  // RTU: the bytes since the last gap while no frame came of them (burstOpen_)
+  std::optional<FrameServer> core_;
+  bool burstOpen_ = true;
+  bool burstDiscarded_ = false;
   std::optional<Expected> expected_;
   reactor::DelayedCall silenceTimer_;
   reactor::DelayedCall replyTimer_;

@@ -7,9 +7,18 @@
 
 namespace modbus {
 
+namespace {
+
+std::shared_ptr<RequestProcessor> checked(std::shared_ptr<RequestProcessor> processor) {
+  if (!processor) throw std::invalid_argument("ModbusUdpProtocol: null processor");
+  return processor;
+}
+
+}  // namespace
+
 ModbusUdpProtocol::ModbusUdpProtocol(std::shared_ptr<RequestProcessor> processor, FramerType framer)
-    : processor_(std::move(processor)), framerType_(framer), framer_(makeFramer(framer)), output_(512) {
-  if (!processor_) throw std::invalid_argument("ModbusUdpProtocol: null processor");
+    : processor_(checked(std::move(processor))), framerType_(framer), framer_(makeFramer(framer)), output_(512),
+      core_(*framer_, *processor_) {
   gapDelimited_ = framer_->framesEndAtGaps();
 }
 
@@ -17,61 +26,47 @@ ModbusUdpProtocol::~ModbusUdpProtocol() = default;
 
 void ModbusUdpProtocol::startProtocol() { processor_->configureFramer(*framer_); }
 
+/// One datagram: a gap at its end (RTU), one answer datagram per frame, malformed parts counted.
+struct ModbusUdpProtocol::DatagramPolicy : FramePolicy {
+  ModbusUdpProtocol& self;
+  const reactor::Address& addr;
+  bool gapMarked = false;
+  const char* why = nullptr;  // set when the datagram held something other than whole frames
+
+  DatagramPolicy(ModbusUdpProtocol& s, const reactor::Address& a) : self(s), addr(a) {}
+
+  bool needMore() {
+    if (self.gapDelimited_ && !gapMarked) {
+      // The datagram's end is the frame's end: let the framer take what its length rules could not.
+      self.framer_->markFrameGap();
+      gapMarked = true;
+      return true;
+    }
+    why = "incomplete frame at the end of the datagram";
+    return false;
+  }
+  void discarded(const DecodeResult& r) { why = r.reason; }
+  void fatal(const DecodeResult& r) { why = r.reason; }
+  void frame(const DecodeResult& r) {
+    ++self.requests_;
+    std::span<std::uint8_t> response = self.framer_->beginFrame(self.output_, r.header);
+    const Answer answer = self.core_.serve(r.header.unitId, r.pdu, response, /*allowAsync=*/false, "udp");
+    if (answer.kind != Answer::Kind::Send) return;
+    self.framer_->commitFrame(self.output_, answer.length);
+    self.transport().write(self.output_.readable(), addr);
+    self.output_.retrieveAll();
+  }
+};
+
 void ModbusUdpProtocol::datagramReceived(reactor::ByteView datagram, const reactor::Address& addr) {
   framer_->reset();  // nothing from an earlier datagram may shape this one
-  std::size_t offset = 0;
-  bool malformed = false;
-  bool gapMarked = false;
-  const char* why = "";
-  while (offset < datagram.size()) {
-    DecodeResult r = framer_->decode(datagram.subspan(offset));
-    if (r.status == DecodeStatus::NeedMore) {
-      if (gapDelimited_ && !gapMarked) {
-        // The datagram's end is the frame's end: let the framer take what its length rules could not.
-        framer_->markFrameGap();
-        gapMarked = true;
-        continue;
-      }
-      malformed = true;
-      why = "incomplete frame at the end of the datagram";
-      break;
-    }
-    if (r.status == DecodeStatus::Discard) {
-      malformed = true;
-      why = r.reason;
-      offset += r.consumed;
-      continue;
-    }
-    if (r.status == DecodeStatus::Fatal) {
-      malformed = true;
-      why = r.reason;
-      break;
-    }
-    ++requests_;
-    std::span<std::uint8_t> response = framer_->beginFrame(output_, r.header);
-    std::size_t n = 0;
-    try {
-      n = processor_->process(r.header.unitId, r.pdu, response);
-    } catch (const std::exception& e) {
-      reactor::log::error("udp request from ", addr.toString(), " failed: ", e.what());
-      n = r.pdu.empty() ? 0 : exceptionResponse(r.pdu[0], ExceptionCode::ServerDeviceFailure, response);
-    }
-    // FC 8 / 03: an ASCII frame ends at CR + the input delimiter of the device it is for; the
-    // framer takes the delimiter of the device it just served.
-    if (const DeviceContext* device = processor_->context().find(r.header.unitId)) {
-      framer_->setInputDelimiter(device->control().asciiDelimiter());
-    }
-    if (n > 0) {
-      framer_->commitFrame(output_, n);
-      transport().write(output_.readable(), addr);
-      output_.retrieveAll();
-    }
-    offset += r.consumed;
-  }
+  DatagramPolicy policy(*this, addr);
+  core_.decodeFrames(datagram, policy);
   framer_->reset();
-  if (malformed) {
+  if (policy.why != nullptr) {
     ++malformed_;
-    reactor::log::debug("udp datagram from ", addr.toString(), " (", datagram.size(), " bytes) ignored in part: ", why);
+    reactor::log::debug("udp datagram from ", addr.toString(), " (", datagram.size(),
+                        " bytes) ignored in part: ", policy.why);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "framers/framer.h"
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
+#include "protocols/serving/frame_server.h"
 #include "reactor/datagram_protocol.h"
 
 namespace modbus {
@@ -39,11 +40,14 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
   FramerType framerType() const { return framerType_; }
 
  private:
+  struct DatagramPolicy;
+
   std::shared_ptr<RequestProcessor> processor_;
   FramerType framerType_;
   std::unique_ptr<Framer> framer_;
   bool gapDelimited_ = false;  // RTU: the datagram's end is a frame gap
   Buffer output_;
+  FrameServer core_;
   std::size_t requests_ = 0;
   std::size_t malformed_ = 0;
 };

@@ -508,3 +508,64 @@ TEST_CASE("serial line errors, overruns and other units' messages reach every se
   line.receive(withCrc(hexBytes("01 08 00 12 00 00")));
   CHECK(line.sent() == withCrc(hexBytes("01 08 00 12 00 01")));
 }
+
+TEST_CASE("serial RTU answers a request whose header does not give its length at the t3.5 gap (FC 8/00, 16 bytes)") {
+  // Serial line guide §2.5.1.1: the frame ends at t3.5 of silence. The RTU length rule of FC 8 (four
+  // data bytes) cuts Return Query Data with a longer payload short; the gap still ends it.
+  Line line;
+  const Bytes request =
+      withCrc(hexBytes("01 08 00 00 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F"));  // 2 + 16 bytes of data
+  line.receivePaced(request);
+  CHECK(line.sent().empty());  // the bytes alone do not say where the frame ends
+  line.clock.advance(0.0055);  // t3.5 + one character time at 9600 baud
+  CHECK(line.sent() == request);  // Return Query Data echoes the request
+  CHECK(line.counters().busMessages == 1);
+  // The next request of known length is answered at once, as before.
+  line.clock.advance(0.01);
+  line.receive(kReadUnit1);
+  CHECK(line.sent() == kAnswerUnit1);
+}
+
+TEST_CASE("serial RTU answers FC 8/00 with a long payload delivered in one piece, at the gap") {
+  Line line;
+  const Bytes request = withCrc(hexBytes("02 08 00 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 00"));
+  line.receive(request);
+  CHECK(line.sent().empty());
+  line.clock.advance(0.006);
+  CHECK(line.sent() == request);
+}
+
+TEST_CASE("serial RTU timing at 600 baud: a gap above t1.5 inside a frame discards it, a shorter one does not") {
+  // The rule the pty integration test used to check with wall-clock gaps (tests/integration/serial_test.cc),
+  // on the ManualClock: a character takes 18.3 ms, t1.5 = 27.5 ms, t3.5 = 64.2 ms.
+  SerialLineOptions o;
+  o.baudrate = 600;
+  Line line(o);
+  auto receiveWithGap = [&](double extraSilence) {
+    line.receivePaced(Bytes(kReadUnit1.begin(), kReadUnit1.begin() + 4));
+    line.clock.advance(extraSilence);
+    line.receivePaced(Bytes(kReadUnit1.begin() + 4, kReadUnit1.end()));
+  };
+  SUBCASE("below t1.5: answered") {
+    receiveWithGap(0.005);
+    CHECK(line.sent() == kAnswerUnit1);
+    CHECK(line.counters().timingDiscards == 0);
+  }
+  SUBCASE("between t1.5 and t3.5: discarded") {
+    receiveWithGap(0.046);
+    line.clock.advance(0.3);
+    CHECK(line.sent().empty());
+    CHECK(line.counters().timingDiscards == 1);
+    // After t3.5 of silence the line is clean again.
+    line.receivePaced(kReadUnit1);
+    CHECK(line.sent() == kAnswerUnit1);
+  }
+  SUBCASE("above t3.5: the two halves are two frames, both bad") {
+    receiveWithGap(0.120);
+    line.clock.advance(0.3);
+    CHECK(line.sent().empty());
+    CHECK(line.counters().busCommunicationErrors >= 1);
+    line.receivePaced(kReadUnit1);
+    CHECK(line.sent() == kAnswerUnit1);
+  }
+}

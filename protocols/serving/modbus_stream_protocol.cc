@@ -1,7 +1,7 @@
-// Port of pymodbus's ModbusTcpProtocol on our reactor, without its framing bugs: every frame of a
+// ModbusStreamProtocol (pymodbus's ModbusTcpProtocol) on our reactor, without its framing bugs: every frame of a
 // read batch is answered in order, a split frame waits for the rest, and one bad frame is dropped
 // by its own length instead of the whole buffer.
-#include "protocols/serving/modbus_tcp_protocol.h"
+#include "protocols/serving/modbus_stream_protocol.h"
 
 #include <array>
 #include <exception>
@@ -13,47 +13,70 @@
 
 namespace modbus {
 
-ModbusTcpProtocol::ModbusTcpProtocol(std::unique_ptr<Framer> framer)
+/// A stream: frames in order, a Fatal framing error closes the connection.
+struct ModbusStreamProtocol::StreamPolicy : FramePolicy {
+  ModbusStreamProtocol& self;
+
+  // Twisted's LineOnlyReceiver rule: once told to close, ignore the rest of the batch.
+  bool stopped() const { return self.transport().disconnecting(); }
+  void discarded(const DecodeResult& r) {
+    reactor::log::debug("client ", self.transport().getPeer().toString(), ": dropped ", r.consumed,
+                        " byte(s): ", r.reason);
+  }
+  void fatal(const DecodeResult& r) {
+    reactor::log::warning("client ", self.transport().getPeer().toString(), ": ", r.reason,
+                          "; closing the connection");
+    self.flushOutput();
+    self.transport().loseConnection();
+  }
+  void frame(const DecodeResult& r) {
+    self.handleRequest(r.header, r.pdu);
+    ++self.requests_;
+  }
+};
+
+ModbusStreamProtocol::ModbusStreamProtocol(std::unique_ptr<Framer> framer)
     // Both buffers start empty and grow on first use: an idle connection holds no buffer space, an
     // answered one holds one ADU's worth of output (260 bytes) and keeps it, so the steady state
     // still allocates nothing. Input is buffered only for frames split across reads.
     : framer_(std::move(framer)), input_(0), output_(0) {}
 
-ModbusTcpProtocol::~ModbusTcpProtocol() = default;
+ModbusStreamProtocol::~ModbusStreamProtocol() = default;
 
-void ModbusTcpProtocol::connectionMade() {
-  server_ = &factoryAs<ModbusServerFactory>();
-  server_->connectionOpened(this);
+void ModbusStreamProtocol::connectionMade() {
+  serverFactory_ = &factoryAs<ModbusServerFactory>();
+  serverFactory_->connectionOpened(this);
   auto& t = transport();
   if (auto* tcp = dynamic_cast<reactor::ITCPTransport*>(&t)) tcp->setTcpNoDelay(true);
-  t.setWriteHighWaterMark(server_->options().maxBufferedOutput);
+  t.setWriteHighWaterMark(serverFactory_->options().maxBufferedOutput);
   t.registerProducer(std::shared_ptr<reactor::IProducer>(shared_from_this(), static_cast<reactor::IProducer*>(this)),
                      /*streaming=*/true);
   registeredProducer_ = true;
-  server_->processor().configureFramer(*framer_);
-  reactor::log::info("client connected: ", t.getPeer().toString(), " (", server_->connectionCount(), " open)");
-  if (server_->options().traceConnect) {
+  core_.emplace(*framer_, serverFactory_->processor());
+  serverFactory_->processor().configureFramer(*framer_);
+  reactor::log::info("client connected: ", t.getPeer().toString(), " (", serverFactory_->connectionCount(), " open)");
+  if (serverFactory_->options().traceConnect) {
     try {
-      server_->options().traceConnect(true, t.getPeer());
+      serverFactory_->options().traceConnect(true, t.getPeer());
     } catch (const std::exception& e) {
       reactor::log::error("trace_connect hook failed: ", e.what());
     }
   }
-  if (server_->options().idleTimeout > 0 && server_->clock()) {
-    lastActivity_ = server_->clock()->seconds();
-    scheduleIdleCheck(server_->options().idleTimeout);
+  if (serverFactory_->options().idleTimeout > 0 && serverFactory_->clock()) {
+    lastActivity_ = serverFactory_->clock()->seconds();
+    scheduleIdleCheck(serverFactory_->options().idleTimeout);
   }
 }
 
-void ModbusTcpProtocol::scheduleIdleCheck(double delay) {
+void ModbusStreamProtocol::scheduleIdleCheck(double delay) {
   // One timer per connection, moved only when it fires: a request costs a clock read, not a
   // heap operation.
   std::weak_ptr<reactor::Protocol> weak = weak_from_this();
-  idleCheck_ = server_->clock()->callLater(delay, [weak, this] {
+  idleCheck_ = serverFactory_->clock()->callLater(delay, [weak, this] {
     auto self = weak.lock();
     if (!self || !connected()) return;
-    double timeout = server_->options().idleTimeout;
-    double idle = server_->clock()->seconds() - lastActivity_;
+    double timeout = serverFactory_->options().idleTimeout;
+    double idle = serverFactory_->clock()->seconds() - lastActivity_;
     if (idle >= timeout) {
       reactor::log::info("client ", transport().getPeer().toString(), " idle for ", timeout, " s: closing");
       transport().loseConnection();
@@ -63,25 +86,19 @@ void ModbusTcpProtocol::scheduleIdleCheck(double delay) {
   });
 }
 
-void ModbusTcpProtocol::dataReceived(reactor::ByteView data) {
-  if (idleCheck_) lastActivity_ = server_->clock()->seconds();
+void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
+  if (idleCheck_) lastActivity_ = serverFactory_->clock()->seconds();
   std::vector<std::uint8_t> rewritten;  // only with a trace_packet hook (no allocation otherwise)
-  if (server_->options().tracePacket) {
+  if (serverFactory_->options().tracePacket) {
     rewritten.assign(data.begin(), data.end());
-    server_->options().tracePacket(false, rewritten);
+    serverFactory_->options().tracePacket(false, rewritten);
     data = rewritten;
   }
   inBatch_ = true;
-  if (input_.readableBytes() == 0) {
-    // Common case: whole frames straight from the read buffer, no copy.
-    std::size_t used = processFrames(data);
-    if (used < data.size()) input_.append(data.subspan(used));
-  } else {
-    input_.append(data);
-    input_.retrieve(processFrames(input_.readable()));
-  }
+  StreamPolicy policy{{}, *this};
+  core_->feed(input_, data, policy);
   inBatch_ = false;
-  if (input_.readableBytes() > server_->options().maxInputBuffer) {
+  if (input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
     reactor::log::warning("client ", transport().getPeer().toString(), ": ", input_.readableBytes(),
                           " bytes without a whole frame; dropping them");
     input_.retrieveAll();
@@ -89,57 +106,14 @@ void ModbusTcpProtocol::dataReceived(reactor::ByteView data) {
   flushOutput();
 }
 
-std::size_t ModbusTcpProtocol::processFrames(std::span<const std::uint8_t> input) {
-  std::size_t offset = 0;
-  while (offset < input.size()) {
-    // Twisted's LineOnlyReceiver rule: once told to close, ignore the rest of the batch.
-    if (transport().disconnecting()) return input.size();
-    DecodeResult r = framer_->decode(input.subspan(offset));
-    switch (r.status) {
-      case DecodeStatus::NeedMore:
-        return offset;
-      case DecodeStatus::Discard:
-        reactor::log::debug("client ", transport().getPeer().toString(), ": dropped ", r.consumed,
-                            " byte(s): ", r.reason);
-        offset += r.consumed;
-        break;
-      case DecodeStatus::Fatal:
-        reactor::log::warning("client ", transport().getPeer().toString(), ": ", r.reason,
-                              "; closing the connection");
-        flushOutput();
-        transport().loseConnection();
-        return input.size();
-      case DecodeStatus::Frame: {
-        handleRequest(r.header, r.pdu);
-        followAsciiDelimiter(r.header.unitId);
-        ++requests_;
-        offset += r.consumed;
-        break;
-      }
-    }
-  }
-  return offset;
-}
-
-void ModbusTcpProtocol::followAsciiDelimiter(std::uint8_t unitId) {
-  // FC 8 / 03 changes the device's input delimiter; the ASCII framer is this connection's, so it
-  // takes the delimiter of the device it last served (one device per line, as the guide has it).
-  if (const DeviceContext* device = server_->processor().context().find(unitId)) {
-    framer_->setInputDelimiter(device->control().asciiDelimiter());
-  }
-}
-
-void ModbusTcpProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {
-  const ServerOptions& o = server_->options();
+void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {
+  const ServerOptions& o = serverFactory_->options();
   if (o.tracePdu) {
-    traceRequest_.assign(request.begin(), request.end());
-    bool keep = true;
-    try {
-      keep = o.tracePdu(false, header.unitId, traceRequest_);
-    } catch (const std::exception& e) {
-      reactor::log::error("trace_pdu hook failed: ", e.what());
+    const bool keep = tracePdu(false, header.unitId, request, traceRequest_);
+    if (!keep || traceRequest_.empty()) {  // dropped: not executed, not answered
+      core_->followAsciiDelimiter(header.unitId);
+      return;
     }
-    if (!keep || traceRequest_.empty()) return;  // dropped: not executed, not answered
     if (traceRequest_.size() > kMaxPduSize) traceRequest_.resize(kMaxPduSize);
     request = traceRequest_;
   }
@@ -166,27 +140,29 @@ void ModbusTcpProtocol::handleRequest(const FrameHeader& header, std::span<const
   answer.pdu.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-std::size_t ModbusTcpProtocol::execute(const FrameHeader& header, std::span<const std::uint8_t> request,
-                                       std::span<std::uint8_t> response, bool& pending) {
+std::size_t ModbusStreamProtocol::execute(const FrameHeader& header, std::span<const std::uint8_t> request,
+                                          std::span<std::uint8_t> response, bool& pending) {
   std::size_t n = 0;
   try {
-    if (!authorize(header.unitId, request, response, n)) return n;
-    if (!request.empty()) {
-      if (AsyncDevice* device = server_->processor().asyncDeviceFor(header.unitId)) {
-        pending = true;
-        startAsync(header, request, *device);
-        return 0;
-      }
+    if (!authorize(header.unitId, request, response, n)) {
+      core_->followAsciiDelimiter(header.unitId);
+      return n;
     }
-    n = server_->processor().process(header.unitId, request, response);
   } catch (const std::exception& e) {
     reactor::log::error("request from ", transport().getPeer().toString(), " failed: ", e.what());
-    n = request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
+    core_->followAsciiDelimiter(header.unitId);
+    return request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
   }
-  return n;
+  const Answer answer = core_->serve(header.unitId, request, response, /*allowAsync=*/true, "stream request");
+  if (answer.kind == Answer::Kind::Pending) {
+    core_->followAsciiDelimiter(header.unitId);
+    pending = true;
+    startAsync(header, request, *answer.device);
+  }
+  return answer.length;
 }
 
-void ModbusTcpProtocol::startAsync(const FrameHeader& header, std::span<const std::uint8_t> request,
+void ModbusStreamProtocol::startAsync(const FrameHeader& header, std::span<const std::uint8_t> request,
                                    AsyncDevice& device) {
   const std::uint64_t slot = firstSlot_ + pending_.size();
   PendingAnswer& answer = pending_.emplace_back();
@@ -208,7 +184,7 @@ void ModbusTcpProtocol::startAsync(const FrameHeader& header, std::span<const st
   }
 }
 
-void ModbusTcpProtocol::complete(std::uint64_t slot, std::span<const std::uint8_t> pdu) {
+void ModbusStreamProtocol::complete(std::uint64_t slot, std::span<const std::uint8_t> pdu) {
   if (!connected() || slot < firstSlot_ || slot - firstSlot_ >= pending_.size()) return;
   PendingAnswer& answer = pending_[static_cast<std::size_t>(slot - firstSlot_)];
   if (answer.ready) return;  // answered twice: the first answer stands
@@ -223,7 +199,7 @@ void ModbusTcpProtocol::complete(std::uint64_t slot, std::span<const std::uint8_
   drainPending();
 }
 
-void ModbusTcpProtocol::drainPending() {
+void ModbusStreamProtocol::drainPending() {
   while (!pending_.empty() && pending_.front().ready) {
     PendingAnswer answer = std::move(pending_.front());
     pending_.erase(pending_.begin());
@@ -235,17 +211,21 @@ void ModbusTcpProtocol::drainPending() {
   if (!inBatch_) flushOutput();
 }
 
-void ModbusTcpProtocol::emit(const FrameHeader& header, std::span<const std::uint8_t> pdu) {
-  const ServerOptions& o = server_->options();
+bool ModbusStreamProtocol::tracePdu(bool isResponse, std::uint8_t unitId, std::span<const std::uint8_t> pdu,
+                                    std::vector<std::uint8_t>& copy) {
+  copy.assign(pdu.begin(), pdu.end());
+  try {
+    return serverFactory_->options().tracePdu(isResponse, unitId, copy);
+  } catch (const std::exception& e) {
+    reactor::log::error("trace_pdu hook failed: ", e.what());
+    return true;
+  }
+}
+
+void ModbusStreamProtocol::emit(const FrameHeader& header, std::span<const std::uint8_t> pdu) {
+  const ServerOptions& o = serverFactory_->options();
   if (o.tracePdu && !pdu.empty()) {
-    traceResponse_.assign(pdu.begin(), pdu.end());
-    bool keep = true;
-    try {
-      keep = o.tracePdu(true, header.unitId, traceResponse_);
-    } catch (const std::exception& e) {
-      reactor::log::error("trace_pdu hook failed: ", e.what());
-    }
-    if (!keep) return;
+    if (!tracePdu(true, header.unitId, pdu, traceResponse_)) return;
     if (traceResponse_.size() > kMaxPduSize) traceResponse_.resize(kMaxPduSize);
     pdu = traceResponse_;
   }
@@ -265,8 +245,8 @@ void ModbusTcpProtocol::emit(const FrameHeader& header, std::span<const std::uin
   }
 }
 
-void ModbusTcpProtocol::updateReading() {
-  const bool tooMany = pending_.size() >= server_->options().maxPendingRequests;
+void ModbusStreamProtocol::updateReading() {
+  const bool tooMany = pending_.size() >= serverFactory_->options().maxPendingRequests;
   if (tooMany == pausedForPending_ || !connected()) return;
   pausedForPending_ = tooMany;
   if (pausedForPending_) {
@@ -276,24 +256,24 @@ void ModbusTcpProtocol::updateReading() {
   }
 }
 
-void ModbusTcpProtocol::flushOutput() {
+void ModbusStreamProtocol::flushOutput() {
   if (output_.readableBytes() == 0) return;
   transport().write(output_.readable());
   output_.retrieveAll();
 }
 
-void ModbusTcpProtocol::connectionLost(const reactor::Failure& reason) {
+void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
   if (idleCheck_.active()) idleCheck_.cancel();
   pending_.clear();  // answers that come later are dropped (complete() checks connected())
-  if (server_ && server_->options().traceConnect) {
+  if (serverFactory_ && serverFactory_->options().traceConnect) {
     try {
-      server_->options().traceConnect(false, transport().getPeer());
+      serverFactory_->options().traceConnect(false, transport().getPeer());
     } catch (const std::exception& e) {
       reactor::log::error("trace_connect hook failed: ", e.what());
     }
   }
-  if (server_) {
-    server_->connectionClosed(this);
+  if (serverFactory_) {
+    serverFactory_->connectionClosed(this);
     if (reason.check(reactor::FailureType::ConnectionDone)) {
       reactor::log::info("client disconnected: ", transport().getPeer().toString());
     } else {
@@ -303,12 +283,12 @@ void ModbusTcpProtocol::connectionLost(const reactor::Failure& reason) {
   }
 }
 
-void ModbusTcpProtocol::pauseProducing() {
+void ModbusStreamProtocol::pauseProducing() {
   pausedByTransport_ = true;
   transport().pauseProducing();
 }
 
-void ModbusTcpProtocol::resumeProducing() {
+void ModbusStreamProtocol::resumeProducing() {
   pausedByTransport_ = false;
   if (!pausedForPending_) transport().resumeProducing();
 }

@@ -1,5 +1,6 @@
-// ModbusTcpProtocol's extension points, driven through StringTransport: asynchronous units answered
-// in request order with their own transaction ids, and the trace hooks (packet, PDU, connect).
+// ModbusStreamProtocol's extension points (pymodbus name: ModbusTcpProtocol), driven through
+// StringTransport: asynchronous units answered in request order with their own transaction ids,
+// and the trace hooks (packet, PDU, connect).
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include "datastore/server_context.h"
 #include "protocols/devices/async_device.h"
 #include "protocols/servers/modbus_server_factory.h"
-#include "protocols/serving/modbus_tcp_protocol.h"
+#include "protocols/serving/modbus_stream_protocol.h"
 #include "tests/support/reactor_harness.h"
 
 namespace {

@@ -1,0 +1,130 @@
+// The Modbus server side of one stream connection (TCP, TLS, RTU or ASCII over TCP): joins a
+// framer to a stream transport. pymodbus calls it ModbusTcpProtocol (server/async.py); that name
+// stays as an alias (below, and in modbus_tcp_protocol.h).
+// The path of one request (DESIGN.md): dataReceived → the framer decodes every complete frame →
+// RequestProcessor executes it against the datastore, encoding the response straight into this
+// connection's output buffer → one transport write per read batch.
+// Tests: tests/protocols/serving/modbus_stream_protocol_test.cc
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "framers/buffer.h"
+#include "framers/framer.h"
+#include "protocols/serving/frame_server.h"
+#include "reactor/delayed_call.h"
+#include "reactor/protocol.h"
+
+namespace modbus {
+
+class ModbusServerFactory;
+class AsyncDevice;
+
+/// One per connection. Pipelined requests are all answered, in order. Malformed input gets the
+/// spec's answer; only an MBAP length that cannot be resynchronised closes the connection.
+/// Also a push producer: while the transport holds more than maxBufferedOutput unsent bytes, the
+/// protocol stops reading requests.
+///
+/// Asynchronous units (RequestProcessor::setAsyncDevice): each request keeps its own header
+/// (transaction id) and the answers leave in the order the requests came — a FIFO of pending
+/// answers per connection; synchronous answers behind a pending one wait in it (copied, the only
+/// allocation on that path). With more than maxPendingRequests waiting, reading stops until
+/// answers go out. With no asynchronous unit and no trace hook, the path is the allocation-free
+/// one: encoded straight into the output buffer, one write per read batch.
+///
+/// Hooks (ServerOptions): traceConnect on connect and disconnect; tracePacket on each received
+/// chunk and each frame sent; tracePdu on each request before it runs and each answer before it
+/// is framed.
+class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer {
+ public:
+  explicit ModbusStreamProtocol(std::unique_ptr<Framer> framer);
+  ~ModbusStreamProtocol() override;
+
+  void connectionMade() override;
+  void dataReceived(reactor::ByteView data) override;
+  void connectionLost(const reactor::Failure& reason) override;
+  std::string logPrefix() const override { return "ModbusStreamProtocol"; }
+
+  // IProducer: the transport pauses us when its output passes the high-water mark.
+  void pauseProducing() override;
+  void resumeProducing() override;
+  void stopProducing() override {}
+
+  /// Requests answered on this connection.
+  std::size_t requestCount() const { return requests_; }
+  /// Answers waiting for an asynchronous answer ahead of them (or being that answer).
+  std::size_t pendingCount() const { return pending_.size(); }
+
+ protected:
+  /// Called for every decoded request before it runs. Return true to execute it; return false to
+  /// send `response[0, responseLength)` instead (responseLength 0 = no answer). The TLS server
+  /// checks the client's role here.
+  virtual bool authorize(std::uint8_t unitId, std::span<const std::uint8_t> pdu, std::span<std::uint8_t> response,
+                         std::size_t& responseLength) {
+    (void)unitId;
+    (void)pdu;
+    (void)response;
+    (void)responseLength;
+    return true;
+  }
+  ModbusServerFactory& serverFactory() const { return *serverFactory_; }
+
+ private:
+  /// An answer in the FIFO: ready once its PDU is known (empty PDU = no answer).
+  struct PendingAnswer {
+    FrameHeader header;
+    std::uint8_t functionCode = 0;
+    bool ready = false;
+    std::vector<std::uint8_t> pdu;
+  };
+
+  struct StreamPolicy;
+
+  void handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request);
+  /// authorize, then the processor, or hands the request to an asynchronous device (pending = true).
+  std::size_t execute(const FrameHeader& header, std::span<const std::uint8_t> request,
+                      std::span<std::uint8_t> response, bool& pending);
+  void startAsync(const FrameHeader& header, std::span<const std::uint8_t> request, AsyncDevice& device);
+  void complete(std::uint64_t slot, std::span<const std::uint8_t> pdu);
+  /// Sends every ready answer at the front of the FIFO.
+  void drainPending();
+  /// The tracePdu hook on a copy of `pdu` (which it may rewrite); false = drop it. A throwing hook keeps it.
+  bool tracePdu(bool isResponse, std::uint8_t unitId, std::span<const std::uint8_t> pdu,
+                std::vector<std::uint8_t>& copy);
+  /// Frames one answer into the output (after tracePdu / tracePacket); an empty PDU sends nothing.
+  void emit(const FrameHeader& header, std::span<const std::uint8_t> pdu);
+  void updateReading();
+  void flushOutput();
+  void scheduleIdleCheck(double delay);
+
+  std::unique_ptr<Framer> framer_;
+  ModbusServerFactory* serverFactory_ = nullptr;
+  std::optional<FrameServer> core_;  // from connectionMade, when the factory's processor is known
+  Buffer input_;
+  Buffer output_;
+  reactor::DelayedCall idleCheck_;
+  double lastActivity_ = 0;
+  std::size_t requests_ = 0;
+  bool registeredProducer_ = false;
+  // Asynchronous answers and hooks (untouched on the plain path).
+  // A vector, not a deque: libstdc++'s deque allocates ~600 bytes as soon as it is constructed,
+  // which every idle connection would pay for. At most maxPendingRequests long.
+  std::vector<PendingAnswer> pending_;
+  std::uint64_t firstSlot_ = 0;  // slot number of pending_.front()
+  bool inBatch_ = false;
+  bool pausedByTransport_ = false;
+  bool pausedForPending_ = false;
+  std::vector<std::uint8_t> traceRequest_;
+  std::vector<std::uint8_t> traceResponse_;
+  std::vector<std::uint8_t> tracePacket_;
+};
+
+/// pymodbus's name (server/async.py), for porting users.
+using ModbusTcpProtocol = ModbusStreamProtocol;
+
+}  // namespace modbus

@@ -4,6 +4,8 @@
 // the protocol closes this connection with the exception as the reason.
 #include "reactor/detail/tcp_transport.h"
 
+#include "reactor/detail/access.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -343,7 +345,7 @@ void TcpTransport::onUvClose(uv_handle_t* handle) {
   std::shared_ptr<Protocol> protocol = std::move(raw->protocol_);
   raw->lostDelivered_ = true;
   if (protocol && raw->started_) {
-    protocol->markDisconnected();
+    ProtocolAccess::markDisconnected(*protocol);
     callSafely("connectionLost", [&] { protocol->connectionLost(raw->reason_); });
   }
   if (auto onLost = std::move(raw->onLost_)) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "reactor/detail/access.h"
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/detail/tls_certificate.h"
 #include "reactor/log.h"
@@ -297,7 +298,7 @@ void TlsConnection::connectionLost(const Failure& reason) {
   if (protocol && userConnected_) {
     userConnected_ = false;
     disconnecting_ = true;
-    protocol->markDisconnected();
+    ProtocolAccess::markDisconnected(*protocol);
     callSafely("connectionLost", [&] { protocol->connectionLost(finalReason_); });
   }
 }

@@ -29,15 +29,8 @@ TcpTransport::TcpTransport(ReactorImpl& reactor) : reactor_(reactor) {
 TcpTransport::~TcpTransport() = default;
 
 void TcpTransport::start(std::shared_ptr<Protocol> protocol, std::function<void(const Failure&)> onLost) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    peer_ = toAddress(reinterpret_cast<sockaddr*>(&ss), Address::Type::TCP);
-  }
-  len = sizeof ss;
-  if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    host_ = toAddress(reinterpret_cast<sockaddr*>(&ss), Address::Type::TCP);
-  }
+  peer_ = tcpAddress(&handle_, false, peer_);
+  host_ = tcpAddress(&handle_, true, host_);
   protocol_ = std::move(protocol);
   onLost_ = std::move(onLost);
   started_ = true;

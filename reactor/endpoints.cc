@@ -2,6 +2,7 @@
 // "tcp"/"tcp6" parsers).
 #include "reactor/endpoints.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <utility>
@@ -55,21 +56,7 @@ class TCPServerEndpoint final : public IStreamServerEndpoint {
 /// positionally or as a keyword, but not both; anything else is an error.
 std::unique_ptr<IStreamServerEndpoint> parseTCP(Reactor& reactor, const EndpointDescription& desc,
                                                 const std::string& defaultInterface) {
-  static const char* const kParams[] = {"port", "interface", "backlog"};
-  if (desc.args.size() > 3) {
-    throw EndpointError("endpoint '" + desc.type + "' takes at most 3 positional fields (port, interface, backlog)");
-  }
-  for (const auto& [key, value] : desc.kwargs) {
-    bool known = false;
-    for (std::size_t i = 0; i < 3; ++i) {
-      if (key != kParams[i]) continue;
-      known = true;
-      if (i < desc.args.size()) {
-        throw EndpointError("endpoint '" + desc.type + "' got '" + key + "' both positionally and as a keyword");
-      }
-    }
-    if (!known) throw EndpointError("unknown keyword '" + key + "' for endpoint '" + desc.type + "'");
-  }
+  desc.checkFields({"port", "interface", "backlog"});
   std::uint16_t port = desc.port();
   std::string interface =
       desc.args.size() > 1 ? desc.args[1] : desc.get("interface", defaultInterface);
@@ -90,6 +77,24 @@ long EndpointDescription::getInt(const std::string& key, long fallback, long min
   auto it = kwargs.find(key);
   if (it == kwargs.end()) return fallback;
   return parseLong(key, it->second, min, max);
+}
+
+void EndpointDescription::checkFields(std::initializer_list<const char*> fields,
+                                      std::initializer_list<const char*> keywordOnly) const {
+  if (args.size() > fields.size()) {
+    std::string names;
+    for (const char* f : fields) names += (names.empty() ? "" : ", ") + std::string(f);
+    throw EndpointError("endpoint '" + type + "' takes at most " + std::to_string(fields.size()) +
+                        " positional fields (" + names + ")");
+  }
+  for (const auto& [key, value] : kwargs) {
+    if (std::find(keywordOnly.begin(), keywordOnly.end(), key) != keywordOnly.end()) continue;
+    auto at = std::find(fields.begin(), fields.end(), key);
+    if (at == fields.end()) throw EndpointError("unknown keyword '" + key + "' for endpoint '" + type + "'");
+    if (static_cast<std::size_t>(at - fields.begin()) < args.size()) {
+      throw EndpointError("endpoint '" + type + "' got '" + key + "' both positionally and as a keyword");
+    }
+  }
 }
 
 std::uint16_t EndpointDescription::port() const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,10 @@ struct EndpointDescription {
   long getInt(const std::string& key, long fallback, long min, long max) const;
   /// The first positional field as a port number (EndpointError if missing or out of range).
   std::uint16_t port() const;
+  /// EndpointError for more positional fields than `fields` names, a keyword that is neither in
+  /// `fields` nor in `keywordOnly`, or a field given both positionally and as a keyword.
+  void checkFields(std::initializer_list<const char*> fields,
+                   std::initializer_list<const char*> keywordOnly = {}) const;
   /// Rebuilds a canonical string (for log lines).
   std::string toString() const;
 };

@@ -22,7 +22,7 @@ std::shared_ptr<Protocol> Factory::buildProtocol(const Address& addr) {
   (void)addr;
   if (!protocol) return nullptr;
   auto p = protocol();
-  if (p) p->setFactory(shared_from_this());
+  if (p) adopt(*p);
   return p;
 }
 

@@ -14,6 +14,9 @@
 namespace reactor {
 
 class Factory;
+namespace detail {
+struct ProtocolAccess;  // reactor/detail/access.h: what the transports may do to a Protocol
+}
 
 /// Subclass this and override the hooks. Lifetime follows Twisted: makeConnection → connectionMade →
 /// dataReceived* → connectionLost exactly once, never re-entrantly. An exception thrown from a hook
@@ -36,18 +39,20 @@ class Protocol : public std::enable_shared_from_this<Protocol> {
   ITransport& transport() const;
   const std::shared_ptr<ITransport>& transportPtr() const { return transport_; }
   bool connected() const { return connected_; }
-  /// Framework only: marks the protocol disconnected just before connectionLost.
-  void markDisconnected() { connected_ = false; }
 
   /// The factory that built this protocol (null when built by hand).
   Factory* factory() const { return factory_.get(); }
   template <class F>
   F& factoryAs() const { return static_cast<F&>(*factory_); }
-  void setFactory(std::shared_ptr<Factory> factory) { factory_ = std::move(factory); }
 
   virtual std::string logPrefix() const { return "Protocol"; }
 
  private:
+  friend class Factory;                   // Factory::adopt sets factory_
+  friend struct detail::ProtocolAccess;  // the transports mark it disconnected before connectionLost
+
+  void markDisconnected() { connected_ = false; }
+
   std::shared_ptr<ITransport> transport_;
   std::shared_ptr<Factory> factory_;
   bool connected_ = false;
@@ -81,6 +86,11 @@ class Factory : public std::enable_shared_from_this<Factory> {
     factory->protocol = [args...]() { return std::make_shared<P>(args...); };
     return factory;
   }
+
+ protected:
+  /// For an overriding buildProtocol: makes this factory the one `p.factory()` returns (Twisted's
+  /// `p.factory = self`).
+  void adopt(Protocol& p) { p.factory_ = shared_from_this(); }
 
  private:
   int numPorts_ = 0;

@@ -50,6 +50,25 @@ Address toAddress(const struct sockaddr* sa, Address::Type type) {
   return a;
 }
 
+Address tcpAddress(const uv_tcp_t* handle, bool local, Address fallback) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  const int status = local ? uv_tcp_getsockname(handle, sa, &len) : uv_tcp_getpeername(handle, sa, &len);
+  return status == 0 ? toAddress(sa, Address::Type::TCP) : fallback;
+}
+
+std::shared_ptr<Protocol> buildProtocolFor(Factory& factory, const Address& peer) {
+  try {
+    return factory.buildProtocol(peer);
+  } catch (const std::exception& e) {
+    log::error("buildProtocol for ", peer.toString(), " threw: ", e.what());
+  } catch (...) {
+    log::error("buildProtocol for ", peer.toString(), " threw");
+  }
+  return nullptr;
+}
+
 int parseIp(std::string_view host, std::uint16_t port, struct sockaddr_storage& out) {
   std::memset(&out, 0, sizeof out);
   std::string h(host);

@@ -19,6 +19,7 @@ namespace reactor {
 
 namespace detail {
 class ReactorImpl;
+struct ReactorAccess;  // reactor/detail/access.h: how transports inside reactor/ reach the loop
 }
 class DatagramProtocol;  // reactor/datagram_protocol.h
 struct TlsOptions;       // reactor/tls.h
@@ -111,10 +112,11 @@ class Reactor final : public IReactorTime {
   /// Open connections (TCP, TLS, serial) the reactor will close on stop().
   std::size_t connectionCount() const;
 
-  /// For transports inside reactor/ only.
+ private:
+  friend struct detail::ReactorAccess;
+
   detail::ReactorImpl& impl() { return *impl_; }
 
- private:
   std::unique_ptr<detail::ReactorImpl> impl_;
 };
 

@@ -10,22 +10,7 @@ UdpEndpoint parseUdpEndpoint(const EndpointDescription& desc) {
   if (desc.type != "udp" && desc.type != "udp6") {
     throw EndpointError("a UDP endpoint must start with udp: or udp6:, not '" + desc.type + ":'");
   }
-  static const char* const kParams[] = {"port", "interface"};
-  if (desc.args.size() > 2) {
-    throw EndpointError("endpoint '" + desc.type + "' takes at most 2 positional fields (port, interface)");
-  }
-  for (const auto& [key, value] : desc.kwargs) {
-    if (key == "maxPacketSize") continue;
-    bool known = false;
-    for (std::size_t i = 0; i < 2; ++i) {
-      if (key != kParams[i]) continue;
-      known = true;
-      if (i < desc.args.size()) {
-        throw EndpointError("endpoint '" + desc.type + "' got '" + key + "' both positionally and as a keyword");
-      }
-    }
-    if (!known) throw EndpointError("unknown keyword '" + key + "' for endpoint '" + desc.type + "'");
-  }
+  desc.checkFields({"port", "interface"}, {"maxPacketSize"});
   UdpEndpoint out;
   out.port = desc.port();
   out.interface = desc.args.size() > 1 ? desc.args[1] : desc.get("interface", desc.type == "udp6" ? "::" : "");

@@ -36,7 +36,7 @@ class LoadFactory final : public reactor::ClientFactory {
     } else {
       p = std::make_shared<PipelinedClient>(gen_, gen_.options().depth, nextOffset_++);
     }
-    p->setFactory(shared_from_this());
+    adopt(*p);
     return p;
   }
   void clientConnectionFailed(reactor::IConnector&, const reactor::Failure&) override { gen_.connectionFailed(); }

@@ -22,7 +22,7 @@ std::shared_ptr<reactor::Protocol> ModbusServerFactory::buildProtocol(const reac
     return nullptr;
   }
   auto p = makeProtocol();
-  p->setFactory(shared_from_this());
+  adopt(*p);
   return p;
 }
 

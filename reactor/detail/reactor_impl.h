@@ -131,6 +131,11 @@ class ReactorImpl {
 
 /// Converts a socket address libuv gave us.
 Address toAddress(const struct sockaddr* sa, Address::Type type);
+/// A TCP handle's peer address (with `local`, its own end), or `fallback` when libuv has none.
+Address tcpAddress(const uv_tcp_t* handle, bool local, Address fallback = {});
+/// The one buildProtocol call of every port and connector (TCP and, through them, TLS): an
+/// exception is logged with the peer and counts as a refusal, so the result is a protocol or null.
+std::shared_ptr<Protocol> buildProtocolFor(Factory& factory, const Address& peer);
 /// Fills `out` from an IP literal ("" means 0.0.0.0); returns a uv error code or 0.
 int parseIp(std::string_view host, std::uint16_t port, struct sockaddr_storage& out);
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "reactor/detail/access.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
 
@@ -293,7 +294,7 @@ void SerialTransport::onUvClose(uv_handle_t* handle) {
   }
   std::shared_ptr<Protocol> protocol = std::move(raw->protocol_);
   if (protocol && raw->started_) {
-    protocol->markDisconnected();
+    ProtocolAccess::markDisconnected(*protocol);
     callSafely("connectionLost", [&] { protocol->connectionLost(raw->reason_); });
   }
 }
@@ -353,7 +354,7 @@ std::shared_ptr<SerialPort> SerialPort::open(Reactor& reactor, std::shared_ptr<P
                                              const SerialOptions& options) {
   if (!protocol) throw std::invalid_argument("SerialPort::open: null protocol");
   auto device = detail::SerialDevice::open(options);
-  auto transport = detail::SerialTransport::create(reactor.impl(), std::move(device), options);
+  auto transport = detail::SerialTransport::create(detail::ReactorAccess::impl(reactor), std::move(device), options);
   log::debug("serial port open: ", options.toString(), transport->usesLibserialport() ? "" : " (termios)");
   transport->start(std::move(protocol));
   return transport;

@@ -148,20 +148,8 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
 
   void connected() {
     if (timeoutCall_.active()) timeoutCall_.cancel();
-    sockaddr_storage ss{};
-    int len = sizeof ss;
-    Address peer = destination_;
-    if (uv_tcp_getpeername(transport_->handle(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-      peer = toAddress(reinterpret_cast<sockaddr*>(&ss), Address::Type::TCP);
-    }
-    std::shared_ptr<Protocol> protocol;
-    try {
-      protocol = factory_->buildProtocol(peer);
-    } catch (const std::exception& e) {
-      log::error("buildProtocol for ", peer.toString(), " threw: ", e.what());
-    } catch (...) {
-      log::error("buildProtocol for ", peer.toString(), " threw");
-    }
+    std::shared_ptr<Protocol> protocol =
+        buildProtocolFor(*factory_, tcpAddress(transport_->handle(), false, destination_));
     if (!protocol) {
       transport_->closeWithoutProtocol();
       transport_.reset();

@@ -52,20 +52,7 @@ void TcpPort::accept() {
     transport->closeWithoutProtocol();
     return;
   }
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  Address peer;
-  if (uv_tcp_getpeername(transport->handle(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    peer = toAddress(reinterpret_cast<sockaddr*>(&ss), Address::Type::TCP);
-  }
-  std::shared_ptr<Protocol> protocol;
-  try {
-    protocol = factory_->buildProtocol(peer);
-  } catch (const std::exception& e) {
-    log::error("buildProtocol for ", peer.toString(), " threw: ", e.what());
-  } catch (...) {
-    log::error("buildProtocol for ", peer.toString(), " threw");
-  }
+  std::shared_ptr<Protocol> protocol = buildProtocolFor(*factory_, tcpAddress(transport->handle(), false));
   if (!protocol) {
     transport->closeWithoutProtocol();  // refused (Twisted closes the socket)
     return;

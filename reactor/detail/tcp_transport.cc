@@ -4,6 +4,8 @@
 // the protocol closes this connection with the exception as the reason.
 #include "reactor/detail/tcp_transport.h"
 
+#include "reactor/detail/access.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -27,15 +29,8 @@ TcpTransport::TcpTransport(ReactorImpl& reactor) : reactor_(reactor) {
 TcpTransport::~TcpTransport() = default;
 
 void TcpTransport::start(std::shared_ptr<Protocol> protocol, std::function<void(const Failure&)> onLost) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    peer_ = toAddress(reinterpret_cast<sockaddr*>(&ss), Address::Type::TCP);
-  }
-  len = sizeof ss;
-  if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    host_ = toAddress(reinterpret_cast<sockaddr*>(&ss), Address::Type::TCP);
-  }
+  peer_ = tcpAddress(&handle_, false, peer_);
+  host_ = tcpAddress(&handle_, true, host_);
   protocol_ = std::move(protocol);
   onLost_ = std::move(onLost);
   started_ = true;
@@ -343,7 +338,7 @@ void TcpTransport::onUvClose(uv_handle_t* handle) {
   std::shared_ptr<Protocol> protocol = std::move(raw->protocol_);
   raw->lostDelivered_ = true;
   if (protocol && raw->started_) {
-    protocol->markDisconnected();
+    ProtocolAccess::markDisconnected(*protocol);
     callSafely("connectionLost", [&] { protocol->connectionLost(raw->reason_); });
   }
   if (auto onLost = std::move(raw->onLost_)) {

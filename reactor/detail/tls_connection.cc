@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "reactor/detail/access.h"
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/detail/tls_certificate.h"
 #include "reactor/log.h"
@@ -195,14 +196,7 @@ void TlsConnection::startUserProtocol() {
   // The factory is needed once: holding it longer would make a cycle with any factory that keeps
   // its protocols (each protocol holds this connection as its transport), as TCP never does.
   std::shared_ptr<Factory> factory = std::move(userFactory_);
-  std::shared_ptr<Protocol> protocol;
-  try {
-    if (factory) protocol = factory->buildProtocol(peer_);
-  } catch (const std::exception& e) {
-    log::error("buildProtocol for ", peer_.toString(), " threw: ", e.what());
-  } catch (...) {
-    log::error("buildProtocol for ", peer_.toString(), " threw");
-  }
+  std::shared_ptr<Protocol> protocol = factory ? buildProtocolFor(*factory, peer_) : nullptr;
   if (!protocol) {
     log::info("TLS connection from ", peer_.toString(), " refused by the factory");
     disconnecting_ = true;
@@ -297,7 +291,7 @@ void TlsConnection::connectionLost(const Failure& reason) {
   if (protocol && userConnected_) {
     userConnected_ = false;
     disconnecting_ = true;
-    protocol->markDisconnected();
+    ProtocolAccess::markDisconnected(*protocol);
     callSafely("connectionLost", [&] { protocol->connectionLost(finalReason_); });
   }
 }

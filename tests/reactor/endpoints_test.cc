@@ -52,6 +52,16 @@ TEST_CASE("parseEndpoint: tcp with a backlog keyword read by getInt") {
   CHECK(d.get("absent", "dflt") == "dflt");
 }
 
+TEST_CASE("checkFields accepts named fields and keyword-only ones, refuses extras and doubles") {
+  CHECK_NOTHROW(parseEndpoint("udp:502:interface=lo:maxPacketSize=512").checkFields({"port", "interface"}, {"maxPacketSize"}));
+  CHECK_THROWS_WITH_AS(parseEndpoint("udp:502:a:b").checkFields({"port", "interface"}),
+                       "endpoint 'udp' takes at most 2 positional fields (port, interface)", EndpointError);
+  CHECK_THROWS_WITH_AS(parseEndpoint("tcp:502:mtu=9").checkFields({"port", "interface"}),
+                       "unknown keyword 'mtu' for endpoint 'tcp'", EndpointError);
+  CHECK_THROWS_WITH_AS(parseEndpoint("tcp:502:lo:interface=lo").checkFields({"port", "interface"}),
+                       "endpoint 'tcp' got 'interface' both positionally and as a keyword", EndpointError);
+}
+
 TEST_CASE("parseEndpoint: an escaped colon stays inside a keyword value") {
   EndpointDescription d = parseEndpoint("tls:802:cert=C\\:/x.pem");
   CHECK(d.type == "tls");

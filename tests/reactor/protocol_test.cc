@@ -217,6 +217,28 @@ TEST_CASE("doStart/doStop call startFactory on the first port and stopFactory af
   CHECK(f->startCount == 2);
 }
 
+TEST_CASE("an overriding buildProtocol adopts its protocol: factory() is that factory") {
+  struct Adopting : Factory {
+    std::shared_ptr<Protocol> buildProtocol(const Address&) override {
+      auto p = std::make_shared<Echo>();
+      adopt(*p);
+      return p;
+    }
+  };
+  auto f = std::make_shared<Adopting>();
+  auto p = f->buildProtocol(Address{});
+  REQUIRE(p != nullptr);
+  CHECK(p->factory() == f.get());
+}
+
+TEST_CASE("ProtocolAccess::markDisconnected clears connected() for the transports") {
+  auto p = std::make_shared<Echo>();
+  p->makeConnection(std::make_shared<StringTransport>());
+  REQUIRE(p->connected());
+  reactor::detail::ProtocolAccess::markDisconnected(*p);
+  CHECK_FALSE(p->connected());
+}
+
 TEST_CASE("factoryAs gives the protocol its typed factory") {
   struct Counting : reactor::ServerFactory {
     int connections = 0;

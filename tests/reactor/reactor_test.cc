@@ -320,14 +320,28 @@ TEST_CASE("with busy polling the reactor runs timers, serves a connection and st
   std::string echoed;
   std::thread client;
   int ticks = 0;
-  r.callLater(0.001, [&] { ++ticks; });
-  r.callLater(0.002, [&] { ++ticks; });
+  bool clientDone = false;
+  // Stops only once both timers have run and the client has its echo, whichever happens last.
+  auto stopWhenBothDone = [&] {
+    if (ticks == 2 && clientDone) r.stop();
+  };
+  r.callLater(0.001, [&] {
+    ++ticks;
+    stopWhenBothDone();
+  });
+  r.callLater(0.002, [&] {
+    ++ticks;
+    stopWhenBothDone();
+  });
   r.callWhenRunning([&] {
     client = std::thread([&] {
       BlockingClient c("127.0.0.1", portNumber, 10.0);
       c.sendAll("ping");
       echoed = c.readExactly(4);
-      r.callFromThread([&] { r.stop(); });
+      r.callFromThread([&] {
+        clientDone = true;
+        stopWhenBothDone();
+      });
     });
   });
   CHECK(runReactor(r, 20.0));

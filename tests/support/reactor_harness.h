@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "reactor/detail/access.h"
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/failure.h"
 #include "reactor/interfaces.h"
@@ -409,7 +410,7 @@ class StringTransport : public ITCPTransport {
       producer_.reset();
       p->stopProducing();
     }
-    protocol.markDisconnected();
+    reactor::detail::ProtocolAccess::markDisconnected(protocol);
     protocol.connectionLost(reason);
   }
 

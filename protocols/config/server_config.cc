@@ -682,12 +682,7 @@ std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reacto
   auto remaining = std::make_shared<std::size_t>(servers.size());
   for (auto& server : servers) {
     server->onShutdown = [remaining, &reactor] {
-      if (--*remaining != 0 || !reactor.running()) return;
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
+      if (--*remaining == 0) stopReactorIfRunning(reactor);
     };
   }
   return servers;

@@ -170,16 +170,7 @@ void StartSerialServer(std::shared_ptr<ServerContext> context, std::string_view 
   reactor::Reactor reactor;
   ModbusSerialServer server(reactor, std::move(context), std::move(options));
   server.open(endpoint);
-  server.onShutdown = [&reactor] {
-    if (reactor.running()) {
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
-    }
-  };
-  reactor.run(/*installSignalHandlers=*/true);
+  runUntilShutdown(server);
 }
 
 FramerType defaultFramerForEndpoint(std::string_view endpoint) {

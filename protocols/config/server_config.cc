@@ -22,6 +22,7 @@
 #include "protocols/config/detail/config_json.h"
 #include "protocols/config/device_config.h"
 #include "protocols/servers/modbus_serial_server.h"
+#include "protocols/servers/server_for_endpoint.h"
 #include "protocols/devices/remote_device.h"
 #include "protocols/application/roles.h"
 #include "reactor/endpoints.h"

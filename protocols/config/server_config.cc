@@ -22,6 +22,7 @@
 #include "protocols/config/detail/config_json.h"
 #include "protocols/config/device_config.h"
 #include "protocols/servers/modbus_serial_server.h"
+#include "protocols/servers/server_for_endpoint.h"
 #include "protocols/devices/remote_device.h"
 #include "protocols/application/roles.h"
 #include "reactor/endpoints.h"
@@ -447,10 +448,21 @@ void refuseKeysThatDoNotApply(const Node& server, Kind kind) {
   if (kind == Kind::Serial) {
     refuse({"max_connections", "idle_timeout", "max_buffered_output"},
            "does not apply to a serial: endpoint (a serial line has no connections)");
-    refuse({"ignore_missing_slaves", "missing_unit", "broadcast_enable"},
+    refuse({"missing_unit", "broadcast_enable"},
            "does not apply to a serial: endpoint (on a serial line a request for a unit not served always "
            "gets silence, and a broadcast is applied and never answered)");
   }
+}
+
+/// pymodbus's "ignore_missing_slaves" on a serial entry: accepted, so a ported configuration starts.
+/// true is what a serial line does anyway; false cannot be honoured (a serial device never answers
+/// for a unit it does not serve), so it gets a warning that says so, naming the key.
+void acceptSerialIgnoreMissingSlaves(const Node& server) {
+  if (!server.has("ignore_missing_slaves")) return;
+  Node key = server.child("ignore_missing_slaves");
+  if (key.boolean()) return;
+  reactor::log::warning(key.path(), ": false has no effect on a serial: endpoint (on a serial line a request "
+                        "for a unit not served always gets silence, as the serial line guide prescribes)");
 }
 
 /// "framer": what frames requests on this kind of endpoint (absent: RTU on a serial line, MBAP
@@ -554,7 +566,11 @@ ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
   Kind kind = validateEndpoint(endpoint, entry.endpoint);
   refuseKeysThatDoNotApply(server, kind);
   ServerOptions& o = entry.options;
-  if (server.has("ignore_missing_slaves")) o.ignoreMissingSlaves = server.child("ignore_missing_slaves").boolean();
+  if (kind == Kind::Serial) {
+    acceptSerialIgnoreMissingSlaves(server);
+  } else if (server.has("ignore_missing_slaves")) {
+    o.ignoreMissingSlaves = server.child("ignore_missing_slaves").boolean();
+  }
   parseExtensionOptions(server, o);
   o.framer = parseFramer(server, kind, entry.endpoint);
   if (server.has("max_connections")) {
@@ -667,12 +683,7 @@ std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reacto
   auto remaining = std::make_shared<std::size_t>(servers.size());
   for (auto& server : servers) {
     server->onShutdown = [remaining, &reactor] {
-      if (--*remaining != 0 || !reactor.running()) return;
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
+      if (--*remaining == 0) stopReactorIfRunning(reactor);
     };
   }
   return servers;

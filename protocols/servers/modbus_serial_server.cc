@@ -1,12 +1,10 @@
-// ModbusSerialServer (open, reopen with back-off, shutdown), StartSerialServer and
-// makeServerForEndpoint.
+// ModbusSerialServer (open, reopen with back-off, shutdown) and StartSerialServer.
 #include "protocols/servers/modbus_serial_server.h"
 
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
-#include "protocols/servers/modbus_udp_server.h"
 #include "reactor/endpoints.h"
 #include "reactor/log.h"
 
@@ -170,48 +168,7 @@ void StartSerialServer(std::shared_ptr<ServerContext> context, std::string_view 
   reactor::Reactor reactor;
   ModbusSerialServer server(reactor, std::move(context), std::move(options));
   server.open(endpoint);
-  server.onShutdown = [&reactor] {
-    if (reactor.running()) {
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
-    }
-  };
-  reactor.run(/*installSignalHandlers=*/true);
-}
-
-FramerType defaultFramerForEndpoint(std::string_view endpoint) {
-  return reactor::parseEndpoint(endpoint).type == "serial" ? FramerType::Rtu : FramerType::Socket;
-}
-
-std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, std::string_view endpoint,
-                                                    FramerType framer, std::shared_ptr<ServerContext> context,
-                                                    ServerOptions options) {
-  const std::string type = reactor::parseEndpoint(endpoint).type;
-  options.framer = framer;
-  if (type == "tcp" || type == "tcp6") {
-    auto server = std::make_unique<ModbusTcpServer>(reactor, std::move(context), options);
-    server->listen(endpoint);
-    return server;
-  }
-  if (type == "udp" || type == "udp6") {
-    auto server = std::make_unique<ModbusUdpServer>(reactor, std::move(context), options);
-    server->listen(endpoint);
-    return server;
-  }
-  if (type == "serial") {
-    SerialServerOptions serial;
-    serial.line.framer = framer;
-    serial.line.maxInputBuffer = std::max<std::size_t>(options.maxInputBuffer, 260);
-    SerialServerEndpoint parsed = parseSerialServerEndpoint(endpoint, serial.line);
-    serial.line = parsed.line;
-    auto server = std::make_unique<ModbusSerialServer>(reactor, std::move(context), serial);
-    server->open(parsed.serial);
-    return server;
-  }
-  return nullptr;
+  runUntilShutdown(server);
 }
 
 }  // namespace modbus

@@ -1,6 +1,6 @@
 // Port of pymodbus's ModbusSerialServer and StartSerialServer (server/server.py, startstop.py): a
 // Modbus RTU or ASCII server on a serial port that reopens the port with back-off when it goes
-// away. Also makeServerForEndpoint, which builds the right server for any endpoint string.
+// away. (makeServerForEndpoint moved to server_for_endpoint.h, included here for existing users.)
 // Tests: tests/integration/serial_test.cc
 #pragma once
 
@@ -13,6 +13,7 @@
 #include "framers/framer_type.h"
 #include "protocols/serving/modbus_serial_protocol.h"
 #include "protocols/servers/modbus_server.h"
+#include "protocols/servers/server_for_endpoint.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/servers/server_options.h"
 #include "reactor/address.h"
@@ -103,18 +104,5 @@ class ModbusSerialServer : public ModbusServer {
 /// SIGTERM. Throws if the port cannot be opened (unless options.waitForDevice).
 void StartSerialServer(std::shared_ptr<ServerContext> context, std::string_view endpoint = "serial:/dev/ttyUSB0",
                        SerialServerOptions options = {});
-
-/// The framer a server on `endpoint` uses when none is configured: RTU for "serial:", MBAP
-/// (Socket) otherwise. Throws reactor::EndpointError for a malformed string.
-FramerType defaultFramerForEndpoint(std::string_view endpoint);
-
-/// A started server for any endpoint string: "tcp:"/"tcp6:" (ModbusTcpServer), "udp:"/"udp6:"
-/// (ModbusUdpServer) and "serial:" (ModbusSerialServer; its Modbus keys, e.g. framer=, win over
-/// `framer`), each with `framer` (RTU over TCP, ASCII over UDP, ... are fine). Returns nullptr for
-/// a type it does not build (e.g. "tls:"). Throws reactor::EndpointError (a bad string, or the
-/// Socket/Tls framer on a serial line), reactor::CannotListenError or reactor::SerialPortError.
-std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, std::string_view endpoint,
-                                                    FramerType framer, std::shared_ptr<ServerContext> context,
-                                                    ServerOptions options = {});
 
 }  // namespace modbus

@@ -88,20 +88,26 @@ void ModbusTcpServer::doShutdown() {
   factory_->loseAllConnections();
 }
 
+void stopReactorIfRunning(reactor::Reactor& reactor) {
+  if (!reactor.running()) return;
+  try {
+    reactor.stop();
+  } catch (const reactor::ReactorNotRunning&) {
+    // already stopping (a signal came first)
+  }
+}
+
+void runUntilShutdown(ModbusServer& server) {
+  reactor::Reactor& reactor = server.reactor();
+  server.onShutdown = [&reactor] { stopReactorIfRunning(reactor); };
+  reactor.run(/*installSignalHandlers=*/true);
+}
+
 void StartTcpServer(std::shared_ptr<ServerContext> context, std::string_view address, ServerOptions options) {
   reactor::Reactor reactor;
   ModbusTcpServer server(reactor, std::move(context), options);
   server.listen(address);
-  server.onShutdown = [&reactor] {
-    if (reactor.running()) {
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
-    }
-  };
-  reactor.run(/*installSignalHandlers=*/true);
+  runUntilShutdown(server);
 }
 
 }  // namespace modbus

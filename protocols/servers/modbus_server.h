@@ -40,6 +40,15 @@ class ModbusServer {
   bool shutDown_ = false;
 };
 
+/// Stops `reactor` if it runs; a stop already under way (a signal came first) is not an error.
+/// What every server's onShutdown does when the server owns its reactor's lifetime.
+void stopReactorIfRunning(reactor::Reactor& reactor);
+
+/// Runs `server`'s reactor, with SIGINT/SIGTERM handlers, until the server shuts down
+/// (ServerStop(), a signal): the common tail of every blocking Start*Server helper, once the
+/// server listens or has its line open.
+void runUntilShutdown(ModbusServer& server);
+
 /// Modbus/TCP (MBAP by default; RTU or ASCII over TCP with ServerOptions::framer).
 class ModbusTcpServer : public ModbusServer {
  public:

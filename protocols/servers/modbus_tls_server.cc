@@ -129,16 +129,7 @@ void StartTlsServer(std::shared_ptr<ServerContext> context, std::string_view add
   reactor::Reactor reactor;
   ModbusTlsServer server(reactor, std::move(context), std::move(tlsOptions), options);
   server.listen(address);
-  server.onShutdown = [&reactor] {
-    if (reactor.running()) {
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
-    }
-  };
-  reactor.run(/*installSignalHandlers=*/true);
+  runUntilShutdown(server);
 }
 
 // --- JSON settings ------------------------------------------------------------------------------

@@ -65,16 +65,7 @@ void StartUdpServer(std::shared_ptr<ServerContext> context, std::string_view add
   reactor::Reactor reactor;
   ModbusUdpServer server(reactor, std::move(context), options);
   server.listen(address);
-  server.onShutdown = [&reactor] {
-    if (reactor.running()) {
-      try {
-        reactor.stop();
-      } catch (const reactor::ReactorNotRunning&) {
-        // already stopping (a signal came first)
-      }
-    }
-  };
-  reactor.run(/*installSignalHandlers=*/true);
+  runUntilShutdown(server);
 }
 
 }  // namespace modbus

@@ -543,8 +543,8 @@ TEST_CASE("server config: keys that mean nothing for an endpoint type are refuse
       "servers[0].max_input_buffer: does not apply to a udp: endpoint"));
   CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "max_connections": 2})")) ==
         "servers[0].max_connections: does not apply to a serial: endpoint (a serial line has no connections)");
-  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "ignore_missing_slaves": false})")) ==
-        "servers[0].ignore_missing_slaves: does not apply to a serial: endpoint (on a serial line a request for a "
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "missing_unit": "silent"})")) ==
+        "servers[0].missing_unit: does not apply to a serial: endpoint (on a serial line a request for a "
         "unit not served always gets silence, and a broadcast is applied and never answered)");
   CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "broadcast_enable": true})")).starts_with(
       "servers[0].broadcast_enable: does not apply to a serial: endpoint"));
@@ -552,6 +552,26 @@ TEST_CASE("server config: keys that mean nothing for an endpoint type are refuse
   auto c = parseServerConfig(R"({"servers": [{"endpoint": "serial:/dev/ttyUSB0"}, {"endpoint": "tcp:0"}],
                                  "broadcast_enable": true, "units": {"1": {"coils": {"count": 1}}}})");
   CHECK(c.servers[1].options.broadcastEnable);
+}
+
+TEST_CASE("server config conformance: a pymodbus configuration with ignore_missing_slaves true on a serial server is accepted") {
+  LogCapture logs;
+  auto c = parseServerConfig(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "ignore_missing_slaves": true})"));
+  REQUIRE(c.servers.size() == 1);
+  CHECK(c.servers[0].endpoint == "serial:/dev/ttyUSB0");
+  CHECK(logs.count("ignore_missing_slaves") == 0);  // true is what a serial line does anyway: nothing to say
+}
+
+TEST_CASE("server config conformance: ignore_missing_slaves false on a serial server is accepted with a warning that says so") {
+  LogCapture logs;
+  auto c = parseServerConfig(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "ignore_missing_slaves": false})"));
+  REQUIRE(c.servers.size() == 1);
+  CHECK(logs.errors == 0);
+  REQUIRE(logs.count("servers[0].ignore_missing_slaves: false has no effect on a serial: endpoint") == 1);
+  CHECK(logs.count("always gets silence") == 1);
+  // Still a boolean like everywhere else.
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "ignore_missing_slaves": 0})")) ==
+        "servers[0].ignore_missing_slaves: expected true or false, got a number");
 }
 
 TEST_CASE("server config: gateway units cannot be served by udp and serial servers") {

@@ -65,6 +65,18 @@ struct TlsOptions {
   /// Cipher suites, best first, by mbedTLS name ("TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256") or IANA
   /// name ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"). Empty: mbedTLS's defaults.
   std::vector<std::string> ciphersuites;
+  /// Key-exchange curves (ECDHE), best first, by name: "x25519", "secp256r1", "secp384r1",
+  /// "secp521r1", "brainpoolP256r1", ... (mbedTLS's names). Empty: x25519, secp256r1, secp384r1 -
+  /// the fast ones. mbedTLS's own list starts with secp521r1, about ten times the CPU per handshake,
+  /// which made a full handshake both slow and a cheap way to exhaust the server.
+  std::vector<std::string> curves;
+  /// Server: how long a session may be resumed, in seconds (RFC 5077 session tickets, and a
+  /// session-id cache for clients without tickets). A resumed handshake skips the certificate
+  /// checks and the key exchange. The ticket key changes every lifetime. 0 = no resumption.
+  std::uint32_t sessionLifetime = 3600;
+  /// Server: sessions kept in the session-id cache (each about 1 KiB with the peer certificate);
+  /// the oldest goes first. Tickets cost the server no memory.
+  std::size_t sessionCacheSize = 1024;
   /// A handshake not finished after this many seconds is aborted; 0 = no limit.
   double handshakeTimeout = 10.0;
   /// Server: handshakes in progress per listening port. A connection accepted beyond it is closed
@@ -169,7 +181,8 @@ std::shared_ptr<IConnector> connectTLS(Reactor& reactor, std::string_view host, 
                                        double timeout = 30);
 
 /// The TLS options of a server endpoint string "tls:PORT:cert=C:key=K:ca=A" with the optional
-/// keywords password, require_client_cert (true/false), min_version, ciphersuites (comma-separated),
+/// keywords password, require_client_cert (true/false), min_version, ciphersuites and curves
+/// (comma-separated), session_lifetime (seconds, 0 = no resumption), session_cache (entries),
 /// handshake_timeout (seconds), max_handshakes, plus interface and backlog for the TCP side.
 /// Twisted's names are accepted too: certKey for cert, privateKey for key. EndpointError for an
 /// unknown keyword or a bad value.

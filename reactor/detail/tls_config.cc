@@ -1,5 +1,6 @@
 // One loaded mbedTLS configuration: RNG seeded from mbedTLS's platform entropy source, own
-// certificate and key (checked to match), CA chain, authentication mode, TLS 1.2 minimum, suites.
+// certificate and key (checked to match), CA chain, authentication mode, TLS 1.2 minimum, suites,
+// curves (fast ones by default), and on a server session resumption with a bounded lifetime.
 #include "reactor/detail/tls_config.h"
 
 #include <mbedtls/ssl_ciphersuites.h>
@@ -46,6 +47,21 @@ std::vector<int> parseCiphersuites(const std::vector<std::string>& names) {
   return ids;
 }
 
+/// Curve names → mbedTLS group ids, NONE-terminated; empty names → the fast default list.
+std::vector<mbedtls_ecp_group_id> parseCurves(const std::vector<std::string>& names) {
+  static const std::vector<std::string> kDefault = {"x25519", "secp256r1", "secp384r1"};
+  std::vector<mbedtls_ecp_group_id> ids;
+  for (const auto& name : names.empty() ? kDefault : names) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const mbedtls_ecp_curve_info* info = mbedtls_ecp_curve_info_from_name(lower.c_str());
+    if (info == nullptr) throw TlsError("unknown curve '" + name + "' (x25519, secp256r1, secp384r1, secp521r1, ...)");
+    ids.push_back(info->grp_id);
+  }
+  ids.push_back(MBEDTLS_ECP_DP_NONE);
+  return ids;
+}
+
 }  // namespace
 
 TlsConfig::TlsConfig(TlsSide side, const TlsOptions& options) : side_(side), options_(options) {
@@ -55,6 +71,8 @@ TlsConfig::TlsConfig(TlsSide side, const TlsOptions& options) : side_(side), opt
   mbedtls_pk_init(&key_);
   mbedtls_x509_crt_init(&caChain_);
   mbedtls_ssl_config_init(&conf_);
+  mbedtls_ssl_ticket_init(&tickets_);
+  mbedtls_ssl_cache_init(&sessionCache_);
   try {
     const bool server = side == TlsSide::Server;
     static constexpr char kPersonalization[] = "uvmodbus reactor tls";
@@ -105,7 +123,22 @@ TlsConfig::TlsConfig(TlsSide side, const TlsOptions& options) : side_(side), opt
 
     ciphersuites_ = parseCiphersuites(options.ciphersuites);
     if (!ciphersuites_.empty()) mbedtls_ssl_conf_ciphersuites(&conf_, ciphersuites_.data());
+    curves_ = parseCurves(options.curves);
+    mbedtls_ssl_conf_curves(&conf_, curves_.data());
     if (options.handshakeTimeout < 0) throw TlsError("handshake_timeout must not be negative");
+
+    if (server && options.sessionLifetime > 0) {
+      check(mbedtls_ssl_ticket_setup(&tickets_, mbedtls_ctr_drbg_random, &drbg_, MBEDTLS_CIPHER_AES_256_GCM,
+                                     options.sessionLifetime),
+            "session tickets");
+      mbedtls_ssl_conf_session_tickets_cb(&conf_, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, &tickets_);
+      mbedtls_ssl_cache_set_timeout(&sessionCache_, static_cast<int>(options.sessionLifetime));
+      mbedtls_ssl_cache_set_max_entries(&sessionCache_, static_cast<int>(std::min<std::size_t>(
+                                                            options.sessionCacheSize, 1u << 20)));
+      if (options.sessionCacheSize > 0) {
+        mbedtls_ssl_conf_session_cache(&conf_, &sessionCache_, mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
+      }
+    }
   } catch (...) {
     freeAll();  // no destructor runs for a constructor that throws
     throw;
@@ -116,6 +149,8 @@ TlsConfig::~TlsConfig() { freeAll(); }
 
 void TlsConfig::freeAll() {
   mbedtls_ssl_config_free(&conf_);
+  mbedtls_ssl_cache_free(&sessionCache_);
+  mbedtls_ssl_ticket_free(&tickets_);
   mbedtls_x509_crt_free(&caChain_);
   mbedtls_pk_free(&key_);
   mbedtls_x509_crt_free(&ownCert_);

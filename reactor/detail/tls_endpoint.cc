@@ -1,6 +1,7 @@
 // The "tls" endpoint string (Twisted's "ssl:" server endpoint, with Modbus/TCP Security defaults):
 // "tls:802:cert=server.pem:key=server.key:ca=ca.pem[:require_client_cert=false][:min_version=1.2]
-// [:ciphersuites=A,B][:handshake_timeout=10][:max_handshakes=64][:interface=IP][:backlog=N]".
+// [:ciphersuites=A,B][:curves=x25519,secp256r1][:session_lifetime=3600][:session_cache=1024]
+// [:handshake_timeout=10][:max_handshakes=64][:interface=IP][:backlog=N]".
 #include <charconv>
 #include <limits>
 #include <set>
@@ -53,13 +54,27 @@ class TLSServerEndpoint final : public IStreamServerEndpoint {
   std::shared_ptr<TlsContext> context_;
 };
 
+/// "a,b,,c" → {"a", "b", "c"}.
+std::vector<std::string> commaList(const std::string& list) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!name.empty()) names.push_back(name);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return names;
+}
+
 }  // namespace
 
 TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& d) {
   static const std::set<std::string> kKnown = {
       "port",          "interface",   "backlog",      "cert",         "certKey",           "key",
       "privateKey",    "password",    "ca",           "caCertsFile",  "require_client_cert", "min_version",
-      "ciphersuites",  "handshake_timeout", "max_handshakes"};
+      "ciphersuites",  "handshake_timeout", "max_handshakes", "curves", "session_lifetime", "session_cache"};
   for (const auto& [key, value] : d.kwargs) {
     if (kKnown.count(key) == 0) throw EndpointError("unknown keyword '" + key + "' for endpoint 'tls'");
   }
@@ -76,17 +91,12 @@ TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& d) {
     throw EndpointError("endpoint 'tls' needs ca=FILE to verify client certificates (or require_client_cert=false)");
   }
   if (d.has("min_version")) o.minVersion = d.get("min_version");
-  if (d.has("ciphersuites")) {
-    std::string list = d.get("ciphersuites");
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      std::size_t comma = list.find(',', start);
-      std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!name.empty()) o.ciphersuites.push_back(name);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
+  if (d.has("ciphersuites")) o.ciphersuites = commaList(d.get("ciphersuites"));
+  if (d.has("curves")) o.curves = commaList(d.get("curves"));
+  o.sessionLifetime = static_cast<std::uint32_t>(
+      d.getInt("session_lifetime", o.sessionLifetime, 0, 7 * 24 * 3600));  // RFC 5077 caps a ticket at 7 days
+  o.sessionCacheSize = static_cast<std::size_t>(d.getInt("session_cache", static_cast<long>(o.sessionCacheSize), 0,
+                                                         1 << 20));
   if (d.has("handshake_timeout")) o.handshakeTimeout = parseSeconds("handshake_timeout", d.get("handshake_timeout"));
   o.maxHandshakes = static_cast<std::size_t>(d.getInt("max_handshakes", 64, 0, std::numeric_limits<int>::max()));
   return o;

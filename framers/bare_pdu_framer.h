@@ -14,7 +14,7 @@ namespace modbus {
 /// A bare PDU has no length field, so a frame cannot be found inside a byte stream. This framer
 /// takes each `decode` input whole as one PDU, which holds when it is fed one TLS record's
 /// plaintext at a time: the TLS transport delivers each record in one dataReceived, and
-/// ModbusTcpProtocol decodes a chunk straight from dataReceived. (pymodbus decodes its receive
+/// ModbusStreamProtocol decodes a chunk straight from dataReceived. (pymodbus decodes its receive
 /// buffer the same way.) An input longer than kMaxPduSize is discarded whole. Responses are the
 /// bare PDU too; every request is executed for one configured unit id.
 class BarePduFramer final : public Framer {

@@ -28,7 +28,7 @@ long parseLong(const std::string& what, const std::string& text, long min, long 
 }
 
 /// Backslash-escapes the characters the grammar treats specially.
-void appendEscaped(std::string& out, const std::string& field) {
+void appendEscaped(std::string& out, std::string_view field) {
   for (char c : field) {
     if (c == ':' || c == '=' || c == '\\') out += '\\';
     out += c;
@@ -173,6 +173,12 @@ std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::s
   if (desc.type == "tcp6") return parseTCP(reactor, desc, "::");
   if (desc.type == "tls") return tlsServerEndpoint(reactor, desc);
   throw EndpointError("unknown endpoint type '" + desc.type + "'");
+}
+
+std::string quoteStringArgument(std::string_view argument) {
+  std::string out;
+  appendEscaped(out, argument);
+  return out;
 }
 
 }  // namespace reactor

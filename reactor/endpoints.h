@@ -64,4 +64,8 @@ class IStreamServerEndpoint {
 /// unknown type or a bad field.
 std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description);
 
+/// Twisted's quoteStringArgument: `argument` with ':', '=' and '\\' backslash-escaped, ready to be one
+/// field of an endpoint string (a device path or an IPv6 address: "serial:" + quoteStringArgument(path)).
+std::string quoteStringArgument(std::string_view argument);
+
 }  // namespace reactor

@@ -19,6 +19,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_tls_server.h"
+#include "reactor/endpoints.h"
 
 extern char** environ;
 
@@ -85,16 +86,6 @@ void makeCertificates(const std::string& dir) {
   issue(dir, "reader", "Reader", "reader");
 }
 
-/// A path inside an endpoint string: ':', '=' and '\\' are escaped.
-std::string escaped(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == ':' || c == '=' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,8 +108,8 @@ int main(int argc, char** argv) {
                                          "Reader": {"functions": [1, 2, 3, 4]}})");
   try {
     makeCertificates(dir);
-    const std::string d = escaped(dir);
-    std::string endpoint = "tls:" + port + ":interface=" + escaped(interface) + ":cert=" + d + "/server.pem:key=" + d +
+    const std::string d = reactor::quoteStringArgument(dir);
+    std::string endpoint = "tls:" + port + ":interface=" + reactor::quoteStringArgument(interface) + ":cert=" + d + "/server.pem:key=" + d +
                            "/server.key:ca=" + d + "/ca.pem";
     modbus::StartTlsServer(modbus::ServerContext::single(device), endpoint, std::move(tls));
   } catch (const std::exception& e) {

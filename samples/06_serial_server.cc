@@ -16,20 +16,7 @@
 #include "datastore/server_context.h"
 #include "framers/framer_type.h"
 #include "protocols/servers/modbus_serial_server.h"
-
-namespace {
-
-/// A device path inside an endpoint string: ':', '=' and '\' are escaped.
-std::string escaped(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == ':' || c == '=' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
+#include "reactor/endpoints.h"
 
 int main(int argc, char** argv) {
   const std::string framerName = argc > 3 ? argv[3] : "rtu";
@@ -56,7 +43,7 @@ int main(int argc, char** argv) {
   try {
     // A single context answers every unit id, as a point-to-point line to one device does.
     modbus::StartSerialServer(modbus::ServerContext::single(device),
-                              "serial:" + escaped(argv[1]) + ":baudrate=" + baudrate, options);
+                              "serial:" + reactor::quoteStringArgument(argv[1]) + ":baudrate=" + baudrate, options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "06_serial_server: %s\n", e.what());
     return 1;

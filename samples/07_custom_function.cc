@@ -15,6 +15,7 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
+#include "framers/bytes_be.h"
 #include "protocols/application/custom_function.h"
 #include "protocols/servers/modbus_server.h"
 #include "protocols/application/pdu.h"
@@ -33,7 +34,7 @@ class RegisterFunction : public modbus::CustomFunction {
 
   modbus::ExceptionCode decode(std::span<const std::uint8_t> data) override {
     if (data.size() != 4) return modbus::ExceptionCode::IllegalDataValue;
-    address_ = modbus::pdu::readU16(&data[1]);
+    address_ = modbus::readU16BE(&data[1]);
     count_ = data[3];
     if (count_ == 0 || count_ > modbus::pdu::kMaxReadRegisters) return modbus::ExceptionCode::IllegalDataValue;
     return modbus::ExceptionCode::None;
@@ -57,7 +58,7 @@ class ReadRegisters final : public RegisterFunction {
   std::size_t encode(std::span<std::uint8_t> out) override {
     out[0] = 0x01;
     out[1] = static_cast<std::uint8_t>(2 * values_.size());
-    for (std::size_t i = 0; i < values_.size(); ++i) modbus::pdu::writeU16(&out[2 + 2 * i], values_[i]);
+    for (std::size_t i = 0; i < values_.size(); ++i) modbus::writeU16BE(&out[2 + 2 * i], values_[i]);
     return 2 + 2 * values_.size();
   }
 };
@@ -70,7 +71,7 @@ class SumRegisters final : public RegisterFunction {
     std::uint16_t sum = 0;
     for (std::uint16_t v : values_) sum = static_cast<std::uint16_t>(sum + v);
     out[0] = 0x02;
-    modbus::pdu::writeU16(&out[1], sum);
+    modbus::writeU16BE(&out[1], sum);
     return 3;
   }
 };

@@ -12,7 +12,7 @@
 
 #include "datastore/device_context.h"
 #include "datastore/exception_code.h"
-#include "framers/rtu_framer.h"
+#include "framers/length_rule.h"
 
 namespace modbus {
 

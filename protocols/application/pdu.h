@@ -40,14 +40,4 @@ enum DiagnosticSubFunction : std::uint16_t {
   kClearOverrunCounterAndFlag = 0x14,
 };
 
-// --- deprecated aliases, kept for files outside the application layer until they move to the
-// framers/ names (modbus::kMaxPduSize, modbus::readU16BE, modbus::writeU16BE) ---
-
-/// Deprecated: use modbus::kMaxPduSize.
-inline constexpr std::size_t kMaxSize = kMaxPduSize;
-/// Deprecated: use modbus::readU16BE.
-constexpr std::uint16_t readU16(const std::uint8_t* p) noexcept { return readU16BE(p); }
-/// Deprecated: use modbus::writeU16BE.
-constexpr void writeU16(std::uint8_t* p, std::uint16_t value) noexcept { writeU16BE(p, value); }
-
 }  // namespace modbus::pdu

@@ -24,7 +24,7 @@ void DelayedDevice::submit(std::uint8_t unitId, std::span<const std::uint8_t> re
   std::weak_ptr<bool> alive = alive_;
   std::shared_ptr<RequestProcessor> processor = processor_;
   clock_.callLater(delay_, [alive, processor, unitId, copy = std::move(copy), done = std::move(done)] {
-    std::array<std::uint8_t, pdu::kMaxSize> response{};
+    std::array<std::uint8_t, kMaxPduSize> response{};
     auto live = alive.lock();
     if (!live || !*live) {
       // The device is gone: the request's client still waits for an answer in its place in line.

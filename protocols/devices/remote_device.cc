@@ -232,7 +232,7 @@ void RemoteDevice::send(std::uint8_t unitId, std::span<const std::uint8_t> reque
   // A transaction id not in use (at most 65535 can be in flight).
   std::uint16_t tid = nextTransactionId_;
   for (int tries = 0; inFlight_.count(tid) != 0 && tries < 65536; ++tries) ++tid;
-  if (inFlight_.count(tid) != 0 || link_ == nullptr || request.size() > pdu::kMaxSize) {
+  if (inFlight_.count(tid) != 0 || link_ == nullptr || request.size() > kMaxPduSize) {
     return answerException(done, request[0], ExceptionCode::ServerDeviceBusy);
   }
   nextTransactionId_ = static_cast<std::uint16_t>(tid + 1);
@@ -250,7 +250,7 @@ void RemoteDevice::send(std::uint8_t unitId, std::span<const std::uint8_t> reque
     reactor::log::info("downstream ", self->host_, ":", self->port_, " did not answer transaction ", tid, " in time");
     answerException(expired.done, expired.functionCode, ExceptionCode::GatewayTargetDeviceFailedToRespond);
   });
-  Buffer frame(pdu::kMaxSize + SocketFramer::kHeaderSize);
+  Buffer frame(kMaxPduSize + SocketFramer::kHeaderSize);
   SocketFramer framer;
   framer.encode(frame, FrameHeader{tid, 0, unitId}, request);
   link_->transport().write(frame.readable());

@@ -34,7 +34,7 @@ TEST_CASE("a new buffer is empty with the cheap prepend room in front") {
 }
 
 TEST_CASE("a buffer made with no initial size grows to its first frame and then keeps its storage") {
-  // ModbusTcpProtocol's buffers: an idle connection holds only the front room, an answered one an ADU.
+  // ModbusStreamProtocol's buffers: an idle connection holds only the front room, an answered one an ADU.
   Buffer b(0);
   CHECK(b.capacity() == Buffer::kCheapPrepend);
   b.ensureWritable(260);

@@ -426,7 +426,7 @@ class StringTransport : public ITCPTransport {
   bool aborted_ = false;
   std::size_t buffered_ = 0;
   std::size_t highWater_ = 64 * 1024;
-  // Held weakly: a protocol that registers itself (ModbusTcpProtocol does) would otherwise form a
+  // Held weakly: a protocol that registers itself (ModbusStreamProtocol does) would otherwise form a
   // cycle with this transport, and a test double has no close callback to break it as TCP does.
   std::weak_ptr<IProducer> producer_;
   bool streaming_ = false;

@@ -183,6 +183,18 @@ std::size_t diagnostics(DeviceContext& device, Request request, Response respons
   return 5;
 }
 
+bool changesDeviceState(Request request) noexcept {
+  if (request.size() < 3 || request[0] != kDiagnostics) return false;
+  switch (readU16BE(&request[1])) {
+    case kRestartCommunications:
+    case kChangeAsciiInputDelimiter:
+    case kForceListenOnlyMode:
+    case kClearCountersAndDiagnosticRegister:
+    case kClearOverrunCounterAndFlag: return true;
+    default: return false;
+  }
+}
+
 // --- FC 20, 21 ---
 
 std::size_t readFileRecord(DeviceContext& device, Request request, Response response) {

@@ -43,6 +43,10 @@ std::size_t readExceptionStatus(DeviceContext& device, std::span<const std::uint
 /// counters; 14 clears the overrun counter. Data other than the guide's → 03; other sub-functions → 01.
 std::size_t diagnostics(DeviceContext& device, std::span<const std::uint8_t> request,
                         std::span<std::uint8_t> response);
+/// True for the FC 8 sub-functions that change the device's state rather than read it: 01 (restart,
+/// leaves listen-only), 03 (ASCII input delimiter), 04 (listen-only), 0A (clear counters) and 14
+/// (clear overrun). A server may refuse them from a transport (ProcessorOptions::stateChangingDiagnostics).
+bool changesDeviceState(std::span<const std::uint8_t> request) noexcept;
 /// FC 11: fc → fc, status word, event counter.
 std::size_t getCommEventCounter(DeviceContext& device, std::span<const std::uint8_t> request,
                                 std::span<std::uint8_t> response);

@@ -267,7 +267,9 @@ std::size_t RequestProcessor::missingUnit(std::uint8_t functionCode, std::span<s
 std::size_t RequestProcessor::execute(DeviceContext& device, std::uint8_t unitId, std::span<const std::uint8_t> request,
                                       std::span<std::uint8_t> response) {
   const std::uint8_t functionCode = request[0];
-  if (!hasFunction(functionCode)) return exceptionResponse(functionCode, ExceptionCode::IllegalFunction, response);
+  if (!hasFunction(functionCode) || (!options_.stateChangingDiagnostics && changesDeviceState(request))) {
+    return exceptionResponse(functionCode, ExceptionCode::IllegalFunction, response);
+  }
   try {
     const std::size_t length = handlers_[functionCode](device, request, response);
     if (length > response.size()) {

@@ -30,6 +30,11 @@ struct ProcessorOptions {
   bool broadcastEnable = false;
   /// The answer for a unit with no device, unless ignoreMissingSlaves.
   MissingUnit missingUnit = MissingUnit::Exception0B;
+  /// False: the FC 8 sub-functions that change a device's state (changesDeviceState: restart,
+  /// ASCII delimiter, listen-only, clear counters, clear overrun) answer exception 01 through this
+  /// processor, so a client on one transport cannot silence or reconfigure the unit for the others.
+  /// Reads of the counters and 00 (echo) still work.
+  bool stateChangingDiagnostics = true;
 };
 
 /// Decodes one request PDU, executes it against the ServerContext and encodes the response PDU.

@@ -33,6 +33,16 @@ TEST_CASE_FIXTURE(Fixture, "FC 7 with data after the function code is exception 
   CHECK(run({0x07, 0x00}) == exception(0x07, 3));
 }
 
+TEST_CASE("changesDeviceState is true exactly for FC 8 sub-functions 01, 03, 04, 0A and 14") {
+  for (unsigned sub = 0; sub <= 0x16; ++sub) {
+    const Bytes request{0x08, 0x00, static_cast<std::uint8_t>(sub), 0x00, 0x00};
+    const bool expected = sub == 0x01 || sub == 0x03 || sub == 0x04 || sub == 0x0A || sub == 0x14;
+    CHECK_MESSAGE(changesDeviceState(request) == expected, "sub-function ", sub);
+  }
+  CHECK_FALSE(changesDeviceState(Bytes{0x03, 0x00, 0x04, 0x00, 0x00}));  // FC 3, same bytes after the code
+  CHECK_FALSE(changesDeviceState(Bytes{0x08, 0x00}));                    // no whole sub-function
+}
+
 // --- FC 8: the sub-functions one by one --------------------------------------------------------------
 
 TEST_CASE_FIXTURE(Fixture, "FC 8/00 echoes the query data, of any length (spec example A5 37)") {

@@ -1,5 +1,6 @@
 // RequestProcessor options of issue 3: broadcast_enable and the missing-unit answer; broadcast per
-// function code on both paths (process with broadcastEnable, processBroadcast) of issue 8.
+// function code on both paths (process with broadcastEnable, processBroadcast) of issue 8; the refusal
+// of state-changing diagnostics of issue 13.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -206,4 +207,26 @@ TEST_CASE("a broadcast of FC 8 force-listen-only is not executed: diagnostics ar
   CHECK_FALSE(p.processBroadcast(1, Bytes{0x08, 0x00, 0x04, 0x00, 0x00}));
   CHECK_FALSE(d->control().listenOnly());
   CHECK(run(p, 1, {0x03, 0, 0, 0, 1}) == Bytes{0x03, 2, 0, 0});
+}
+
+TEST_CASE("without stateChangingDiagnostics FC 8/01, 03, 04, 0A and 14 are exception 01 and change nothing") {
+  auto d = device();
+  RequestProcessor p(ServerContext::multiple({{1, d}}), ProcessorOptions{.stateChangingDiagnostics = false});
+  for (std::uint8_t sub : {0x01, 0x04, 0x0A, 0x14}) {
+    CHECK(run(p, 1, {0x08, 0x00, sub, 0x00, 0x00}) == Bytes{0x88, 0x01});
+  }
+  CHECK(run(p, 1, {0x08, 0x00, 0x03, '!', 0x00}) == Bytes{0x88, 0x01});
+  CHECK_FALSE(d->control().listenOnly());
+  CHECK(d->control().asciiDelimiter() == '\n');
+  // Reads and the echo still answer; the refused requests were counted as bus messages.
+  CHECK(run(p, 1, {0x08, 0x00, 0x00, 0xA5, 0x37}) == Bytes{0x08, 0x00, 0x00, 0xA5, 0x37});
+  CHECK(run(p, 1, {0x08, 0x00, 0x0B, 0x00, 0x00}) == Bytes{0x08, 0x00, 0x0B, 0x00, 0x07});
+  CHECK(run(p, 1, {0x03, 0x00, 0x00, 0x00, 0x01}) == Bytes{0x03, 0x02, 0x00, 0x00});
+}
+
+TEST_CASE("by default FC 8/04 still puts the device in listen-only mode (the spec's behaviour)") {
+  auto d = device();
+  RequestProcessor p(ServerContext::multiple({{1, d}}));
+  CHECK(run(p, 1, {0x08, 0x00, 0x04, 0x00, 0x00}).empty());
+  CHECK(d->control().listenOnly());
 }

@@ -19,6 +19,15 @@ struct ModbusStreamProtocol::StreamPolicy : FramePolicy {
 
   // Twisted's LineOnlyReceiver rule: once told to close, ignore the rest of the batch.
   bool stopped() const { return self.transport().disconnecting(); }
+  // Once this batch's answers and what the transport still holds pass maxBufferedOutput (the
+  // transport's own pause rule), the rest of the input waits in input_: a client that pipelines
+  // without reading costs one read chunk of input and about maxBufferedOutput of output.
+  bool held() {
+    if (self.output_.readableBytes() + self.transport().bufferedAmount() <= self.serverFactory_->options().maxBufferedOutput)
+      return false;
+    self.outputHeld_ = true;
+    return true;
+  }
   void discarded(const DecodeResult& r) {
     reactor::log::debug("client ", self.transport().getPeer().toString(), ": dropped ", r.consumed,
                         " byte(s): ", r.reason);
@@ -94,11 +103,24 @@ void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
     serverFactory_->options().tracePacket(false, rewritten);
     data = rewritten;
   }
+  serveInput(data);
+}
+
+void ModbusStreamProtocol::serveInput(reactor::ByteView data) {
+  outputHeld_ = false;
   inBatch_ = true;
   StreamPolicy policy{{}, *this};
   core_->feed(input_, data, policy);
+  // The output filled before the input was done: send it and go on while the transport takes it
+  // (the kernel had room); once it pauses us, the rest waits for resumeProducing, unread.
+  while (outputHeld_ && !pausedByTransport_ && !transport().disconnecting()) {
+    flushOutput();
+    if (pausedByTransport_) break;
+    outputHeld_ = false;
+    core_->feed(input_, {}, policy);
+  }
   inBatch_ = false;
-  if (input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
+  if (!outputHeld_ && input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
     reactor::log::warning("client ", transport().getPeer().toString(), ": ", input_.readableBytes(),
                           " bytes without a whole frame; dropping them");
     input_.retrieveAll();
@@ -290,7 +312,9 @@ void ModbusStreamProtocol::pauseProducing() {
 
 void ModbusStreamProtocol::resumeProducing() {
   pausedByTransport_ = false;
-  if (!pausedForPending_) transport().resumeProducing();
+  // The client has read everything: answer the requests held back, then read again if they fit.
+  if (outputHeld_) serveInput({});
+  if (!pausedByTransport_ && !pausedForPending_) transport().resumeProducing();
 }
 
 }  // namespace modbus

@@ -27,8 +27,11 @@ class AsyncDevice;
 
 /// One per connection. Pipelined requests are all answered, in order. Malformed input gets the
 /// spec's answer; only an MBAP length that cannot be resynchronised closes the connection.
-/// Also a push producer: while the transport holds more than maxBufferedOutput unsent bytes, the
-/// protocol stops reading requests.
+/// Also a push producer, so output and input are bounded per connection: once the answers of a
+/// batch plus what the transport still holds pass maxBufferedOutput, decoding stops, the answers go
+/// out and the rest of the batch waits unread in the input buffer (at most one read chunk); the
+/// transport pauses us and we stop reading the socket. When the client has read everything
+/// (resumeProducing) the held requests are answered, then reading resumes.
 ///
 /// Asynchronous units (RequestProcessor::setAsyncDevice): each request keeps its own header
 /// (transaction id) and the answers leave in the order the requests came — a FIFO of pending
@@ -59,6 +62,8 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   std::size_t requestCount() const { return requests_; }
   /// Answers waiting for an asynchronous answer ahead of them (or being that answer).
   std::size_t pendingCount() const { return pending_.size(); }
+  /// Bytes received and not yet decoded: a split frame, or requests held while the output is full.
+  std::size_t bufferedInput() const { return input_.readableBytes(); }
 
  protected:
   /// Called for every decoded request before it runs. Return true to execute it; return false to
@@ -98,6 +103,8 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
                 std::vector<std::uint8_t>& copy);
   /// Frames one answer into the output (after tracePdu / tracePacket); an empty PDU sends nothing.
   void emit(const FrameHeader& header, std::span<const std::uint8_t> pdu);
+  /// Decodes `data` after what input_ holds, until the input is done or the output is full.
+  void serveInput(reactor::ByteView data);
   void updateReading();
   void flushOutput();
   void scheduleIdleCheck(double delay);
@@ -119,6 +126,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   bool inBatch_ = false;
   bool pausedByTransport_ = false;
   bool pausedForPending_ = false;
+  bool outputHeld_ = false;  // decoding stopped with whole requests left in input_ (output full)
   std::vector<std::uint8_t> traceRequest_;
   std::vector<std::uint8_t> traceResponse_;
   std::vector<std::uint8_t> tracePacket_;

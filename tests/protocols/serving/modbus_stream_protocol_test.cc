@@ -244,3 +244,94 @@ TEST_CASE("an asynchronous unit removed with a request waiting answers it 0x0A i
   CHECK(c.transport->bytes() == join({Bytes{0, 1, 0, 0, 0, 3, 2, 0x83, 0x0A}, Bytes{0, 2, 0, 0, 0, 5, 1, 3, 2, 1, 2}}));
   CHECK(c.protocol->pendingCount() == 0);
 }
+
+namespace {
+
+/// A transport whose client never reads: every byte written stays buffered, and past the
+/// high-water mark the registered producer is paused, as TcpTransport does. drain() is the client
+/// reading it all (the producer is resumed, as after TcpTransport's write completion).
+class NonReadingTransport final : public reactor::testing::StringTransport {
+ public:
+  void write(reactor::ByteView data) override {
+    StringTransport::write(data);
+    setBufferedAmount(bufferedAmount() + data.size());
+    if (!paused_ && bufferedAmount() > writeHighWaterMark()) {
+      paused_ = true;
+      producer()->pauseProducing();
+    }
+  }
+  void drain() {
+    setBufferedAmount(0);
+    paused_ = false;
+    producer()->resumeProducing();
+  }
+
+ private:
+  bool paused_ = false;
+};
+
+/// Unit 1 with 200 holding registers; maxBufferedOutput 4096.
+std::shared_ptr<ModbusServerFactory> bigRegisterFactory() {
+  DeviceTables tables;
+  tables.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 200, 7);
+  ServerOptions options;
+  options.maxBufferedOutput = 4096;
+  return std::make_shared<ModbusServerFactory>(ServerContext::multiple({{1, std::make_shared<DeviceContext>(tables)}}),
+                                               options);
+}
+
+/// MBAP FC3 request for 125 registers (the largest read): a 12-byte request, a 259-byte answer.
+Bytes read125(std::uint16_t tid) {
+  return {static_cast<std::uint8_t>(tid >> 8), static_cast<std::uint8_t>(tid), 0, 0, 0, 6, 1, 3, 0, 0, 0, 125};
+}
+
+}  // namespace
+
+TEST_CASE("a client pipelining FC3x125 without reading gets maxBufferedOutput worth of answers, then nothing is decoded or read") {
+  auto factory = bigRegisterFactory();
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<NonReadingTransport>();
+  protocol->makeConnection(transport);
+
+  Bytes chunk;  // one 64 KiB read: 5461 requests
+  for (std::uint16_t tid = 0; tid < 5461; ++tid) {
+    Bytes r = read125(tid);
+    chunk.insert(chunk.end(), r.begin(), r.end());
+  }
+  protocol->dataReceived(chunk);
+  // 16 answers pass 4096 bytes (16 * 259 = 4144): decoding stops there, in one write.
+  CHECK(transport->bytes().size() == 4144);
+  CHECK(transport->writeCalls() == 1);
+  CHECK(protocol->requestCount() == 16);
+  CHECK(protocol->bufferedInput() == (5461 - 16) * 12);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);
+
+  transport->drain();  // the client reads: the next 16 held requests are answered, still unread
+  CHECK(transport->bytes().size() == 2 * 4144);
+  CHECK(protocol->requestCount() == 32);
+  CHECK(protocol->bufferedInput() == (5461 - 32) * 12);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);
+  CHECK(transport->bytes()[4144 + 1] == 16);  // the 17th answer carries transaction id 16
+
+  while (protocol->bufferedInput() > 0) transport->drain();
+  CHECK(protocol->requestCount() == 5461);
+  CHECK(transport->bytes().size() == 5461 * 259);
+  transport->drain();  // all answered and read: the socket is read again
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Producing);
+}
+
+TEST_CASE("when the transport takes a full output at once, the rest of the batch is answered in further writes") {
+  auto factory = bigRegisterFactory();
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<reactor::testing::StringTransport>();  // the kernel takes every write
+  protocol->makeConnection(transport);
+  Bytes chunk;
+  for (std::uint16_t tid = 0; tid < 40; ++tid) {
+    Bytes r = read125(tid);
+    chunk.insert(chunk.end(), r.begin(), r.end());
+  }
+  protocol->dataReceived(chunk);
+  CHECK(transport->bytes().size() == 40 * 259);
+  CHECK(transport->writeCalls() == 3);  // 16 + 16 + 8 answers: the output never held more than 4144 bytes
+  CHECK(protocol->bufferedInput() == 0);
+}

@@ -40,6 +40,11 @@ class AsyncDevice;
 /// answers go out. With no asynchronous unit and no trace hook, the path is the allocation-free
 /// one: encoded straight into the output buffer, one write per read batch.
 ///
+/// Deadlines (ServerOptions, on the factory's clock): idleTimeout from the last byte received;
+/// frameTimeout from the first byte of a frame that is still incomplete (trickling a frame byte by
+/// byte does not keep a connection). Both close the connection; every close is counted in the
+/// factory's ConnectionLog.
+///
 /// Hooks (ServerOptions): traceConnect on connect and disconnect; tracePacket on each received
 /// chunk and each frame sent; tracePdu on each request before it runs and each answer before it
 /// is framed.
@@ -62,6 +67,9 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   std::size_t requestCount() const { return requests_; }
   /// Answers waiting for an asynchronous answer ahead of them (or being that answer).
   std::size_t pendingCount() const { return pending_.size(); }
+  /// Since when this connection has made no progress (clock seconds): the start of a frame still
+  /// incomplete, else the last byte received. The factory evicts the stalest to make room.
+  double staleSince() const { return frameStarted_ ? frameStart_ : lastActivity_; }
   /// Bytes received and not yet decoded: a split frame, or requests held while the output is full.
   std::size_t bufferedInput() const { return input_.readableBytes(); }
 
@@ -107,15 +115,23 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   void serveInput(reactor::ByteView data);
   void updateReading();
   void flushOutput();
-  void scheduleIdleCheck(double delay);
+  /// The earlier of lastActivity_ + idleTimeout and frameStart_ + frameTimeout (infinity if neither).
+  double nextDeadline() const;
+  /// Makes the one timer fire no later than nextDeadline().
+  void armDeadline();
+  /// Closes the connection for the deadline that passed (frame, then idle), or re-arms.
+  void onDeadline();
 
   std::unique_ptr<Framer> framer_;
   ModbusServerFactory* serverFactory_ = nullptr;
   std::optional<FrameServer> core_;  // from connectionMade, when the factory's processor is known
   Buffer input_;
   Buffer output_;
-  reactor::DelayedCall idleCheck_;
+  reactor::IReactorTime* clock_ = nullptr;  // the factory's; without one, no deadlines
+  reactor::DelayedCall deadline_;
   double lastActivity_ = 0;
+  double frameStart_ = 0;
+  bool frameStarted_ = false;  // input_ holds the start of an incomplete frame
   std::size_t requests_ = 0;
   bool registeredProducer_ = false;
   // Asynchronous answers and hooks (untouched on the plain path).

@@ -146,13 +146,25 @@ void ModbusStreamProtocol::serveInput(reactor::ByteView data) {
   inBatch_ = true;
   StreamPolicy policy{{}, *this};
   core_->feed(input_, data, policy);
-  // The output filled before the input was done: send it and go on while the transport takes it
-  // (the kernel had room); once it pauses us, the rest waits for resumeProducing, unread.
+  // The output filled before the input was done: send it. If the transport took it (the kernel
+  // had room), go on with the rest on the reactor's next turn, reading nothing meanwhile: each
+  // turn a connection answers at most about maxBufferedOutput, so one client's 64 KiB of
+  // pipelined requests cannot keep every other client waiting. Without a clock, go on at once.
   while (outputHeld_ && !pausedByTransport_ && !transport().disconnecting()) {
     flushOutput();
-    if (pausedByTransport_) break;
+    if (pausedByTransport_) break;  // the rest waits for resumeProducing, unread
+    if (clock_) {
+      continueNextTurn();
+      break;
+    }
     outputHeld_ = false;
     core_->feed(input_, {}, policy);
+  }
+  if (outputHeld_ && pausedByTransport_) {
+    // A client that does not read may stay so for minutes: give back the output buffer (grown to
+    // about 2 x maxBufferedOutput) rather than keep it for answers it cannot take yet.
+    Buffer released(0);
+    output_.swap(released);
   }
   inBatch_ = false;
   if (!outputHeld_ && input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
@@ -318,7 +330,7 @@ void ModbusStreamProtocol::updateReading() {
   pausedForPending_ = tooMany;
   if (pausedForPending_) {
     transport().pauseProducing();
-  } else if (!pausedByTransport_) {
+  } else if (!pausedByTransport_ && !outputHeld_) {
     transport().resumeProducing();
   }
 }
@@ -331,6 +343,7 @@ void ModbusStreamProtocol::flushOutput() {
 
 void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
   if (deadline_.active()) deadline_.cancel();
+  if (continuation_.active()) continuation_.cancel();
   pending_.clear();  // answers that come later are dropped (complete() checks connected())
   if (serverFactory_ && serverFactory_->options().traceConnect) {
     try {
@@ -363,7 +376,20 @@ void ModbusStreamProtocol::resumeProducing() {
   pausedByTransport_ = false;
   // The client has read everything: answer the requests held back, then read again if they fit.
   if (outputHeld_) serveInput({});
-  if (!pausedByTransport_ && !pausedForPending_) transport().resumeProducing();
+  if (!outputHeld_ && !pausedByTransport_ && !pausedForPending_) transport().resumeProducing();
+}
+
+void ModbusStreamProtocol::continueNextTurn() {
+  transport().pauseProducing();
+  if (continuation_.active()) return;
+  std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+  continuation_ = clock_->callLater(0, [weak, this] {
+    auto self = weak.lock();
+    // Paused by the transport meanwhile: resumeProducing continues.
+    if (!self || !connected() || !outputHeld_ || pausedByTransport_) return;
+    serveInput({});
+    if (!outputHeld_ && !pausedByTransport_ && !pausedForPending_) transport().resumeProducing();
+  });
 }
 
 }  // namespace modbus

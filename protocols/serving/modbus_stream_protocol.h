@@ -113,6 +113,8 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   void emit(const FrameHeader& header, std::span<const std::uint8_t> pdu);
   /// Decodes `data` after what input_ holds, until the input is done or the output is full.
   void serveInput(reactor::ByteView data);
+  /// Stops reading and answers the rest of input_ on the reactor's next turn (fairness).
+  void continueNextTurn();
   void updateReading();
   void flushOutput();
   /// The earlier of lastActivity_ + idleTimeout and frameStart_ + frameTimeout (infinity if neither).
@@ -129,6 +131,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   Buffer output_;
   reactor::IReactorTime* clock_ = nullptr;  // the factory's; without one, no deadlines
   reactor::DelayedCall deadline_;
+  reactor::DelayedCall continuation_;  // continueNextTurn's call, while one is due
   double lastActivity_ = 0;
   double frameStart_ = 0;
   bool frameStarted_ = false;  // input_ holds the start of an incomplete frame

@@ -409,3 +409,24 @@ TEST_CASE("requests held back for a non-reading client do not count as an overdu
   CHECK_FALSE(transport->disconnecting());
   CHECK(factory->connectionLog().total(ConnectionEvent::OutputPaused) == 1);
 }
+
+TEST_CASE("on a reactor, the rest of a batch past maxBufferedOutput is answered on the next turns, reading nothing meanwhile") {
+  reactor::ManualClock clock;
+  auto factory = bigRegisterFactory();
+  factory->setClock(&clock);
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<reactor::testing::StringTransport>();  // the kernel takes every write
+  protocol->makeConnection(transport);
+  Bytes chunk;
+  for (std::uint16_t tid = 0; tid < 40; ++tid) chunk = join({chunk, read125(tid)});
+  protocol->dataReceived(chunk);
+  // One turn answers 16 (4144 bytes, past 4096), then yields to the other connections.
+  CHECK(transport->bytes().size() == 16 * 259);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);
+  CHECK(transport->writeCalls() == 1);
+  clock.advance(0);  // the next turns (ManualClock runs each zero-delay continuation in one advance)
+  CHECK(transport->bytes().size() == 40 * 259);
+  CHECK(transport->writeCalls() == 3);  // 16 + 16 + 8
+  CHECK(protocol->bufferedInput() == 0);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Producing);
+}

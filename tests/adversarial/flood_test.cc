@@ -202,7 +202,7 @@ class LegitimateClient {
 
 }  // namespace
 
-TEST_CASE("400 clients pipelining FC3x125 without reading keep the server under 64 MB; another peer is answered within 1 s") {
+TEST_CASE("400 clients pipelining FC3x125 without reading keep the server under 64 MB and another peer is answered within 1 s") {
   constexpr int kClients = 400;
   // Requests each client tries to send: 192 KiB (4 MiB of answers), more than the server reads
   // before it stops reading that client; the rest waits in the kernel's socket buffers.

@@ -53,11 +53,12 @@ struct ServerOptions {
   int backlog = 1024;
   /// Connections open at once. When a newcomer would pass it, the stalest connection (the one
   /// idle the longest, or whose frame is overdue) is closed to make room, so filling the server
-  /// with silent sockets locks nobody out; a newcomer is refused only when nothing can be evicted.
+  /// with silent sockets locks nobody out; a newcomer is refused only when maxConnections is 0.
   std::size_t maxConnections = 4096;
   /// Connections open at once from one peer address (IP); beyond it a newcomer from that address is
-  /// refused at accept. One misbehaving host cannot take the server from the others.
-  std::size_t maxConnectionsPerPeer = 64;
+  /// refused at accept. One misbehaving host cannot take the server from the others; 128 leaves
+  /// room for a gateway or a load test of 100 connections from one address.
+  std::size_t maxConnectionsPerPeer = 128;
   /// A connection that sends nothing for this many seconds is closed; 0 = never.
   double idleTimeout = 300;
   /// A frame started and not complete within this many seconds closes its connection (a Modbus

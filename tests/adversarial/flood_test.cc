@@ -217,7 +217,7 @@ TEST_CASE("400 clients pipelining FC3x125 without reading keep the server under 
     const auto r = readRequest(tid, 125);
     chunk.insert(chunk.end(), r.begin(), r.end());
   }
-  // 50 clients on each of 127.0.2.1-8: within the per-peer limit (64), so all 400 are served and
+  // 50 clients on each of 127.0.2.1-8: within the per-peer limit (128), so all 400 are served and
   // the bound on output per connection is what is measured. Small socket buffers keep the kernel's
   // share (which VmRSS does not count) small, so the server itself must hold the backlog.
   Sockets clients;

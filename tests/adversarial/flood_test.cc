@@ -296,12 +296,12 @@ TEST_CASE("one peer with 4200 idle and 500 trickling connections cannot delay an
     trickling.fds.push_back(fd);
   }
   const double connectSeconds = since(start);
-  // Each trickler sends one byte of a request per round; a round lasts five legitimate answers.
+  // Each trickler sends one byte of a request per round; a round lasts 25 legitimate answers.
   const auto request = readRequest(1, 1);
   int rounds = 0;
   for (; rounds < static_cast<int>(request.size()) - 1 && since(start) < 20.0; ++rounds) {
     for (int fd : trickling.fds) ::send(fd, &request[static_cast<std::size_t>(rounds)], 1, MSG_NOSIGNAL);
-    if (!legit.waitForRequests(5, 5.0)) break;
+    if (!legit.waitForRequests(25, 5.0)) break;
   }
   const double attackSeconds = since(start);
   legit.stop();

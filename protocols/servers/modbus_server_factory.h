@@ -1,16 +1,21 @@
 // Port of pymodbus's ModbusServerFactory (server/async.py): one per listening server, holding the
-// datastore, the request processor and the options across every connection.
+// datastore, the request processor and the options across every connection. It also keeps the
+// connection bounds of ServerOptions: per peer address, in total (evicting the stalest connection
+// to make room for a newcomer), and counts every refusal, close and pause in its ConnectionLog.
+// Tests: tests/protocols/servers/modbus_server_factory_test.cc
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <optional>
-#include <unordered_set>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "datastore/server_context.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/servers/server_options.h"
+#include "protocols/serving/connection_log.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -23,7 +28,9 @@ class ModbusServerFactory : public reactor::ServerFactory {
  public:
   ModbusServerFactory(std::shared_ptr<ServerContext> context, ServerOptions options = {});
 
-  /// A ModbusTcpProtocol, or nullptr (refused) when maxConnections are open.
+  /// A ModbusTcpProtocol, or nullptr (refused) when `addr`'s host has maxConnectionsPerPeer open.
+  /// With maxConnections open, the stalest connection is aborted to make room (refused only when
+  /// maxConnections is 0).
   std::shared_ptr<reactor::Protocol> buildProtocol(const reactor::Address& addr) override;
 
   RequestProcessor& processor() { return processor_; }
@@ -32,6 +39,10 @@ class ModbusServerFactory : public reactor::ServerFactory {
   const ServerOptions& options() const { return options_; }
 
   std::size_t connectionCount() const { return connections_.size(); }
+  /// Open connections from `host` (an IP literal).
+  std::size_t connectionCountFrom(const std::string& host) const;
+  /// Counts (and rate-limited log lines) of connects, disconnects, refusals, closes and pauses.
+  ConnectionLog& connectionLog() { return log_; }
 
   /// Adds a custom function code (see protocols/application/custom_function.h) to this server; connections
   /// opened afterwards frame it (RTU over TCP) by its length rules. Throws std::invalid_argument.
@@ -53,12 +64,15 @@ class ModbusServerFactory : public reactor::ServerFactory {
   void loseAllConnections();
 
   /// The clock idle timeouts use (the server's reactor); without one, idleTimeout is not enforced.
-  void setClock(reactor::IReactorTime* clock) { clock_ = clock; }
+  void setClock(reactor::IReactorTime* clock) {
+    clock_ = clock;
+    log_.setClock(clock);
+  }
   reactor::IReactorTime* clock() const { return clock_; }
 
   // Called by the protocols.
-  void connectionOpened(ModbusTcpProtocol* p) { connections_.insert(p); }
-  void connectionClosed(ModbusTcpProtocol* p) { connections_.erase(p); }
+  void connectionOpened(ModbusTcpProtocol* p);
+  void connectionClosed(ModbusTcpProtocol* p);
 
  protected:
   /// The protocol for one connection; servers with their own protocol subclass override it.
@@ -68,8 +82,16 @@ class ModbusServerFactory : public reactor::ServerFactory {
   std::shared_ptr<ServerContext> context_;
   ServerOptions options_;
   RequestProcessor processor_;
-  std::unordered_set<ModbusTcpProtocol*> connections_;
+  /// Closes the stalest open connection (ModbusStreamProtocol::staleSince) to make room; false if none.
+  bool evictStalest();
+  /// Forgets `p` (its connection and its peer's count); false if it was not counted.
+  bool forget(ModbusTcpProtocol* p);
+
+  // Each open connection with its peer's host; a connection being evicted is forgotten at once.
+  std::unordered_map<ModbusTcpProtocol*, std::string> connections_;
+  std::unordered_map<std::string, std::size_t> perPeer_;
   reactor::IReactorTime* clock_ = nullptr;
+  ConnectionLog log_;
 };
 
 }  // namespace modbus

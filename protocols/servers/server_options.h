@@ -47,18 +47,34 @@ struct ServerOptions {
   bool ignoreMissingSlaves = false;
   /// How a TCP connection frames requests: MBAP by default; RTU or ASCII over TCP by option.
   FramerType framer = FramerType::Socket;
-  /// Listen backlog when the endpoint string names none (Twisted's 50 drops connections when a
-  /// thousand clients connect at once).
+  /// Listen backlog of a tcp: server whose endpoint string names none (":backlog=N" wins).
+  /// Twisted's 50 (still the default of reactor::listenTCP and of bare reactor endpoint strings)
+  /// drops connections when a thousand clients connect at once; the kernel caps it at somaxconn.
   int backlog = 1024;
-  /// Connections beyond this many are refused at accept (closed at once).
+  /// Connections open at once. When a newcomer would pass it, the stalest connection (the one
+  /// idle the longest, or whose frame is overdue) is closed to make room, so filling the server
+  /// with silent sockets locks nobody out; a newcomer is refused only when maxConnections is 0.
   std::size_t maxConnections = 4096;
+  /// Connections open at once from one peer address (IP); beyond it a newcomer from that address is
+  /// refused at accept. One misbehaving host cannot take the server from the others; 128 leaves
+  /// room for a gateway or a load test of 100 connections from one address.
+  std::size_t maxConnectionsPerPeer = 128;
   /// A connection that sends nothing for this many seconds is closed; 0 = never.
-  double idleTimeout = 0;
-  /// Above this many bytes of unsent responses a connection stops reading requests until the
-  /// client has read them (a client that pipelines without reading cannot grow our memory).
-  std::size_t maxBufferedOutput = 64 * 1024;
+  double idleTimeout = 300;
+  /// A frame started and not complete within this many seconds closes its connection (a Modbus
+  /// frame is at most 260 bytes: a peer that trickles it is dead or hostile); 0 = never.
+  double frameTimeout = 10;
+  /// Above this many bytes of unsent responses a connection stops decoding and reading requests
+  /// until the client has read them: a client that pipelines without reading costs at most this
+  /// much output plus one read chunk (64 KiB) of input.
+  std::size_t maxBufferedOutput = 16 * 1024;
   /// Bytes of an incomplete frame kept per connection before they are dropped as garbage.
   std::size_t maxInputBuffer = 4096;
+  /// Per-connection log lines (connect, disconnect, refusals, closes) at info: at most this many
+  /// of each kind per connectionLogWindow seconds, the rest at debug, with one summary line per
+  /// window counting them and the refusals and closes since start.
+  std::size_t connectionLogBurst = 10;
+  double connectionLogWindow = 10;
   /// pymodbus's broadcast_enable: a unit id 0 write (FC 5, 6, 15, 16, 22, 23) runs on every device
   /// and gets no answer; a unit id 0 read is ignored. Off: unit 0 is an ordinary unit id.
   bool broadcastEnable = false;

@@ -3,8 +3,9 @@
 // frames split across reads, and the running of one request: the unit's asynchronous device or the
 // RequestProcessor, exception 04 when a handler throws, then the ASCII delimiter follow-up (FC 8 / 03).
 // What differs per transport is a policy the caller passes to the decode loop: what to do with a
-// frame, a discard, a fatal error, whether to skip bytes first (another device's response on a
-// shared serial line) and whether the input's end is a frame gap (one datagram).
+// frame, a discard, a fatal error, whether to hold the rest for later (a stream's output is full),
+// whether to skip bytes first (another device's response on a shared serial line) and whether the
+// input's end is a frame gap (one datagram).
 // Rules kept: no allocation (the loop is a template, the policy a stack object); the framer and the
 // processor outlive the core; nothing here casts to a concrete framer (Framer virtuals only).
 // Tests: tests/protocols/serving/frame_server_test.cc, and through the three protocols' tests.
@@ -40,6 +41,9 @@ struct Answer {
 struct FramePolicy {
   /// True once the rest of the input is to be ignored (the transport is closing).
   bool stopped() const { return false; }
+  /// True to stop decoding before the next frame and keep the rest of the input for later (the
+  /// connection's output is full): the caller decodes it again when it may.
+  bool held() { return false; }
   /// Bytes to skip before decoding: nullopt = decode; 0 = wait for more; n = skip n bytes.
   std::optional<std::size_t> skip(std::span<const std::uint8_t> rest) {
     (void)rest;
@@ -86,6 +90,7 @@ std::size_t FrameServer::decodeFrames(std::span<const std::uint8_t> input, Polic
   std::size_t offset = 0;
   while (offset < input.size()) {
     if (policy.stopped()) return input.size();
+    if (policy.held()) return offset;
     const auto rest = input.subspan(offset);
     if (const std::optional<std::size_t> skip = policy.skip(rest)) {
       if (*skip == 0) return offset;

@@ -3,8 +3,10 @@
 // by its own length instead of the whole buffer.
 #include "protocols/serving/modbus_stream_protocol.h"
 
+#include <algorithm>
 #include <array>
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "protocols/devices/async_device.h"
@@ -19,13 +21,23 @@ struct ModbusStreamProtocol::StreamPolicy : FramePolicy {
 
   // Twisted's LineOnlyReceiver rule: once told to close, ignore the rest of the batch.
   bool stopped() const { return self.transport().disconnecting(); }
+  // Once this batch's answers and what the transport still holds pass maxBufferedOutput (the
+  // transport's own pause rule), the rest of the input waits in input_: a client that pipelines
+  // without reading costs one read chunk of input and about maxBufferedOutput of output.
+  bool held() {
+    if (self.output_.readableBytes() + self.transport().bufferedAmount() <= self.serverFactory_->options().maxBufferedOutput)
+      return false;
+    self.outputHeld_ = true;
+    return true;
+  }
   void discarded(const DecodeResult& r) {
     reactor::log::debug("client ", self.transport().getPeer().toString(), ": dropped ", r.consumed,
                         " byte(s): ", r.reason);
   }
   void fatal(const DecodeResult& r) {
-    reactor::log::warning("client ", self.transport().getPeer().toString(), ": ", r.reason,
-                          "; closing the connection");
+    self.serverFactory_->connectionLog().record(ConnectionEvent::FramingError, reactor::log::Level::Warning, "client ",
+                                                self.transport().getPeer().toString(), ": ", r.reason,
+                                                "; closing the connection");
     self.flushOutput();
     self.transport().loseConnection();
   }
@@ -54,7 +66,8 @@ void ModbusStreamProtocol::connectionMade() {
   registeredProducer_ = true;
   core_.emplace(*framer_, serverFactory_->processor());
   serverFactory_->processor().configureFramer(*framer_);
-  reactor::log::info("client connected: ", t.getPeer().toString(), " (", serverFactory_->connectionCount(), " open)");
+  serverFactory_->connectionLog().record(ConnectionEvent::Connected, reactor::log::Level::Info, "client connected: ",
+                                        t.getPeer().toString(), " (", serverFactory_->connectionCount(), " open)");
   if (serverFactory_->options().traceConnect) {
     try {
       serverFactory_->options().traceConnect(true, t.getPeer());
@@ -62,48 +75,114 @@ void ModbusStreamProtocol::connectionMade() {
       reactor::log::error("trace_connect hook failed: ", e.what());
     }
   }
-  if (serverFactory_->options().idleTimeout > 0 && serverFactory_->clock()) {
-    lastActivity_ = serverFactory_->clock()->seconds();
-    scheduleIdleCheck(serverFactory_->options().idleTimeout);
+  clock_ = serverFactory_->clock();
+  if (clock_) {
+    lastActivity_ = clock_->seconds();
+    armDeadline();
   }
 }
 
-void ModbusStreamProtocol::scheduleIdleCheck(double delay) {
-  // One timer per connection, moved only when it fires: a request costs a clock read, not a
-  // heap operation.
+double ModbusStreamProtocol::nextDeadline() const {
+  const ServerOptions& o = serverFactory_->options();
+  double next = std::numeric_limits<double>::infinity();
+  if (o.idleTimeout > 0) next = lastActivity_ + o.idleTimeout;
+  if (o.frameTimeout > 0 && frameStarted_) next = std::min(next, frameStart_ + o.frameTimeout);
+  return next;
+}
+
+void ModbusStreamProtocol::armDeadline() {
+  // One timer per connection, moved only when it fires or a frame starts before it: a request
+  // costs a clock read, not a heap operation. Firing early is harmless (it re-arms).
+  const double next = nextDeadline();
+  if (next == std::numeric_limits<double>::infinity()) return;
+  const double delay = std::max(0.0, next - clock_->seconds());
+  if (deadline_.active()) {
+    if (deadline_.getTime() > next) deadline_.reset(delay);
+    return;
+  }
   std::weak_ptr<reactor::Protocol> weak = weak_from_this();
-  idleCheck_ = serverFactory_->clock()->callLater(delay, [weak, this] {
+  deadline_ = clock_->callLater(delay, [weak, this] {
     auto self = weak.lock();
-    if (!self || !connected()) return;
-    double timeout = serverFactory_->options().idleTimeout;
-    double idle = serverFactory_->clock()->seconds() - lastActivity_;
-    if (idle >= timeout) {
-      reactor::log::info("client ", transport().getPeer().toString(), " idle for ", timeout, " s: closing");
-      transport().loseConnection();
-    } else {
-      scheduleIdleCheck(timeout - idle);
-    }
+    if (self && connected()) onDeadline();
   });
 }
 
+void ModbusStreamProtocol::onDeadline() {
+  const ServerOptions& o = serverFactory_->options();
+  const double now = clock_->seconds();
+  ConnectionLog& log = serverFactory_->connectionLog();
+  if (o.frameTimeout > 0 && frameStarted_ && now - frameStart_ >= o.frameTimeout) {
+    log.record(ConnectionEvent::FrameDeadline, reactor::log::Level::Info, "client ", transport().getPeer().toString(),
+               ": a frame begun ", o.frameTimeout, " s ago is not complete: closing");
+    transport().abortConnection();
+  } else if (o.idleTimeout > 0 && now - lastActivity_ >= o.idleTimeout) {
+    log.record(ConnectionEvent::IdleTimeout, reactor::log::Level::Info, "client ", transport().getPeer().toString(),
+               " idle for ", o.idleTimeout, " s: closing");
+    // A client that does not read its answers would hold a graceful close open for ever.
+    if (pausedByTransport_) {
+      transport().abortConnection();
+    } else {
+      transport().loseConnection();
+    }
+  } else {
+    armDeadline();
+  }
+}
+
 void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
-  if (idleCheck_) lastActivity_ = serverFactory_->clock()->seconds();
+  if (clock_) lastActivity_ = clock_->seconds();
   std::vector<std::uint8_t> rewritten;  // only with a trace_packet hook (no allocation otherwise)
   if (serverFactory_->options().tracePacket) {
     rewritten.assign(data.begin(), data.end());
     serverFactory_->options().tracePacket(false, rewritten);
     data = rewritten;
   }
+  serveInput(data);
+}
+
+void ModbusStreamProtocol::serveInput(reactor::ByteView data) {
+  const std::size_t answeredBefore = requests_;
+  outputHeld_ = false;
   inBatch_ = true;
   StreamPolicy policy{{}, *this};
   core_->feed(input_, data, policy);
+  // The output filled before the input was done: send it. If the transport took it (the kernel
+  // had room), go on with the rest on the reactor's next turn, reading nothing meanwhile: each
+  // turn a connection answers at most about maxBufferedOutput, so one client's 64 KiB of
+  // pipelined requests cannot keep every other client waiting. Without a clock, go on at once.
+  while (outputHeld_ && !pausedByTransport_ && !transport().disconnecting()) {
+    flushOutput();
+    if (pausedByTransport_) break;  // the rest waits for resumeProducing, unread
+    if (clock_) {
+      continueNextTurn();
+      break;
+    }
+    outputHeld_ = false;
+    core_->feed(input_, {}, policy);
+  }
+  if (outputHeld_ && pausedByTransport_) {
+    // A client that does not read may stay so for minutes: give back the output buffer (grown to
+    // about 2 x maxBufferedOutput) rather than keep it for answers it cannot take yet.
+    Buffer released(0);
+    output_.swap(released);
+  }
   inBatch_ = false;
-  if (input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
+  if (!outputHeld_ && input_.readableBytes() > serverFactory_->options().maxInputBuffer) {
     reactor::log::warning("client ", transport().getPeer().toString(), ": ", input_.readableBytes(),
                           " bytes without a whole frame; dropping them");
     input_.retrieveAll();
   }
   flushOutput();
+  // The frame deadline runs from the first byte of a frame left incomplete (not from whole
+  // requests held back for the output, and anew once a frame completes).
+  const bool partial = !outputHeld_ && input_.readableBytes() > 0;
+  if (!partial) {
+    frameStarted_ = false;
+  } else if (clock_ && (!frameStarted_ || requests_ != answeredBefore)) {
+    frameStarted_ = true;
+    frameStart_ = clock_->seconds();
+    armDeadline();
+  }
 }
 
 void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request) {
@@ -251,7 +330,7 @@ void ModbusStreamProtocol::updateReading() {
   pausedForPending_ = tooMany;
   if (pausedForPending_) {
     transport().pauseProducing();
-  } else if (!pausedByTransport_) {
+  } else if (!pausedByTransport_ && !outputHeld_) {
     transport().resumeProducing();
   }
 }
@@ -263,7 +342,8 @@ void ModbusStreamProtocol::flushOutput() {
 }
 
 void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
-  if (idleCheck_.active()) idleCheck_.cancel();
+  if (deadline_.active()) deadline_.cancel();
+  if (continuation_.active()) continuation_.cancel();
   pending_.clear();  // answers that come later are dropped (complete() checks connected())
   if (serverFactory_ && serverFactory_->options().traceConnect) {
     try {
@@ -274,23 +354,42 @@ void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
   }
   if (serverFactory_) {
     serverFactory_->connectionClosed(this);
+    ConnectionLog& log = serverFactory_->connectionLog();
     if (reason.check(reactor::FailureType::ConnectionDone)) {
-      reactor::log::info("client disconnected: ", transport().getPeer().toString());
+      log.record(ConnectionEvent::Disconnected, reactor::log::Level::Info, "client disconnected: ",
+                 transport().getPeer().toString());
     } else {
-      reactor::log::info("client disconnected: ", transport().getPeer().toString(), " (",
-                         reason.getErrorMessage(), ")");
+      log.record(ConnectionEvent::Disconnected, reactor::log::Level::Info, "client disconnected: ",
+                 transport().getPeer().toString(), " (", reason.getErrorMessage(), ")");
     }
   }
 }
 
 void ModbusStreamProtocol::pauseProducing() {
   pausedByTransport_ = true;
+  serverFactory_->connectionLog().record(ConnectionEvent::OutputPaused, reactor::log::Level::Debug, "client ",
+                                         transport().getPeer().toString(), " does not read its answers: reading paused");
   transport().pauseProducing();
 }
 
 void ModbusStreamProtocol::resumeProducing() {
   pausedByTransport_ = false;
-  if (!pausedForPending_) transport().resumeProducing();
+  // The client has read everything: answer the requests held back, then read again if they fit.
+  if (outputHeld_) serveInput({});
+  if (!outputHeld_ && !pausedByTransport_ && !pausedForPending_) transport().resumeProducing();
+}
+
+void ModbusStreamProtocol::continueNextTurn() {
+  transport().pauseProducing();
+  if (continuation_.active()) return;
+  std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+  continuation_ = clock_->callLater(0, [weak, this] {
+    auto self = weak.lock();
+    // Paused by the transport meanwhile: resumeProducing continues.
+    if (!self || !connected() || !outputHeld_ || pausedByTransport_) return;
+    serveInput({});
+    if (!outputHeld_ && !pausedByTransport_ && !pausedForPending_) transport().resumeProducing();
+  });
 }
 
 }  // namespace modbus

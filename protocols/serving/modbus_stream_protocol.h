@@ -27,8 +27,11 @@ class AsyncDevice;
 
 /// One per connection. Pipelined requests are all answered, in order. Malformed input gets the
 /// spec's answer; only an MBAP length that cannot be resynchronised closes the connection.
-/// Also a push producer: while the transport holds more than maxBufferedOutput unsent bytes, the
-/// protocol stops reading requests.
+/// Also a push producer, so output and input are bounded per connection: once the answers of a
+/// batch plus what the transport still holds pass maxBufferedOutput, decoding stops, the answers go
+/// out and the rest of the batch waits unread in the input buffer (at most one read chunk); the
+/// transport pauses us and we stop reading the socket. When the client has read everything
+/// (resumeProducing) the held requests are answered, then reading resumes.
 ///
 /// Asynchronous units (RequestProcessor::setAsyncDevice): each request keeps its own header
 /// (transaction id) and the answers leave in the order the requests came — a FIFO of pending
@@ -36,6 +39,11 @@ class AsyncDevice;
 /// allocation on that path). With more than maxPendingRequests waiting, reading stops until
 /// answers go out. With no asynchronous unit and no trace hook, the path is the allocation-free
 /// one: encoded straight into the output buffer, one write per read batch.
+///
+/// Deadlines (ServerOptions, on the factory's clock): idleTimeout from the last byte received;
+/// frameTimeout from the first byte of a frame that is still incomplete (trickling a frame byte by
+/// byte does not keep a connection). Both close the connection; every close is counted in the
+/// factory's ConnectionLog.
 ///
 /// Hooks (ServerOptions): traceConnect on connect and disconnect; tracePacket on each received
 /// chunk and each frame sent; tracePdu on each request before it runs and each answer before it
@@ -59,6 +67,11 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   std::size_t requestCount() const { return requests_; }
   /// Answers waiting for an asynchronous answer ahead of them (or being that answer).
   std::size_t pendingCount() const { return pending_.size(); }
+  /// Since when this connection has made no progress (clock seconds): the start of a frame still
+  /// incomplete, else the last byte received. The factory evicts the stalest to make room.
+  double staleSince() const { return frameStarted_ ? frameStart_ : lastActivity_; }
+  /// Bytes received and not yet decoded: a split frame, or requests held while the output is full.
+  std::size_t bufferedInput() const { return input_.readableBytes(); }
 
  protected:
   /// Called for every decoded request before it runs. Return true to execute it; return false to
@@ -98,17 +111,30 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
                 std::vector<std::uint8_t>& copy);
   /// Frames one answer into the output (after tracePdu / tracePacket); an empty PDU sends nothing.
   void emit(const FrameHeader& header, std::span<const std::uint8_t> pdu);
+  /// Decodes `data` after what input_ holds, until the input is done or the output is full.
+  void serveInput(reactor::ByteView data);
+  /// Stops reading and answers the rest of input_ on the reactor's next turn (fairness).
+  void continueNextTurn();
   void updateReading();
   void flushOutput();
-  void scheduleIdleCheck(double delay);
+  /// The earlier of lastActivity_ + idleTimeout and frameStart_ + frameTimeout (infinity if neither).
+  double nextDeadline() const;
+  /// Makes the one timer fire no later than nextDeadline().
+  void armDeadline();
+  /// Closes the connection for the deadline that passed (frame, then idle), or re-arms.
+  void onDeadline();
 
   std::unique_ptr<Framer> framer_;
   ModbusServerFactory* serverFactory_ = nullptr;
   std::optional<FrameServer> core_;  // from connectionMade, when the factory's processor is known
   Buffer input_;
   Buffer output_;
-  reactor::DelayedCall idleCheck_;
+  reactor::IReactorTime* clock_ = nullptr;  // the factory's; without one, no deadlines
+  reactor::DelayedCall deadline_;
+  reactor::DelayedCall continuation_;  // continueNextTurn's call, while one is due
   double lastActivity_ = 0;
+  double frameStart_ = 0;
+  bool frameStarted_ = false;  // input_ holds the start of an incomplete frame
   std::size_t requests_ = 0;
   bool registeredProducer_ = false;
   // Asynchronous answers and hooks (untouched on the plain path).
@@ -119,6 +145,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   bool inBatch_ = false;
   bool pausedByTransport_ = false;
   bool pausedForPending_ = false;
+  bool outputHeld_ = false;  // decoding stopped with whole requests left in input_ (output full)
   std::vector<std::uint8_t> traceRequest_;
   std::vector<std::uint8_t> traceResponse_;
   std::vector<std::uint8_t> tracePacket_;

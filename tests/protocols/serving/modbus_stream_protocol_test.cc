@@ -54,13 +54,15 @@ struct Connection {
 };
 
 /// Unit 1: holding registers 0..99 = 0x0102 (synchronous).
-Connection connect(ServerOptions options = {}, std::shared_ptr<AsyncDevice> unit2 = nullptr) {
+Connection connect(ServerOptions options = {}, std::shared_ptr<AsyncDevice> unit2 = nullptr,
+                   reactor::IReactorTime* clock = nullptr) {
   DeviceTables tables;
   tables.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 100, 0x0102);
   Connection c;
   c.factory = std::make_shared<ModbusServerFactory>(
       ServerContext::multiple({{1, std::make_shared<DeviceContext>(tables)}}), std::move(options));
   if (unit2) c.factory->setAsyncDevice(2, unit2);
+  c.factory->setClock(clock);
   c.protocol = std::static_pointer_cast<ModbusTcpProtocol>(c.factory->buildProtocol(reactor::Address{}));
   c.transport = std::make_shared<reactor::testing::StringTransport>();
   c.protocol->makeConnection(c.transport);
@@ -243,4 +245,188 @@ TEST_CASE("an asynchronous unit removed with a request waiting answers it 0x0A i
   clock.advance(0.5);
   CHECK(c.transport->bytes() == join({Bytes{0, 1, 0, 0, 0, 3, 2, 0x83, 0x0A}, Bytes{0, 2, 0, 0, 0, 5, 1, 3, 2, 1, 2}}));
   CHECK(c.protocol->pendingCount() == 0);
+}
+
+namespace {
+
+/// A transport whose client never reads: every byte written stays buffered, and past the
+/// high-water mark the registered producer is paused, as TcpTransport does. drain() is the client
+/// reading it all (the producer is resumed, as after TcpTransport's write completion).
+class NonReadingTransport final : public reactor::testing::StringTransport {
+ public:
+  void write(reactor::ByteView data) override {
+    StringTransport::write(data);
+    setBufferedAmount(bufferedAmount() + data.size());
+    if (!paused_ && bufferedAmount() > writeHighWaterMark()) {
+      paused_ = true;
+      producer()->pauseProducing();
+    }
+  }
+  void drain() {
+    setBufferedAmount(0);
+    paused_ = false;
+    producer()->resumeProducing();
+  }
+
+ private:
+  bool paused_ = false;
+};
+
+/// Unit 1 with 200 holding registers; maxBufferedOutput 4096.
+std::shared_ptr<ModbusServerFactory> bigRegisterFactory() {
+  DeviceTables tables;
+  tables.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 200, 7);
+  ServerOptions options;
+  options.maxBufferedOutput = 4096;
+  return std::make_shared<ModbusServerFactory>(ServerContext::multiple({{1, std::make_shared<DeviceContext>(tables)}}),
+                                               options);
+}
+
+/// MBAP FC3 request for 125 registers (the largest read): a 12-byte request, a 259-byte answer.
+Bytes read125(std::uint16_t tid) {
+  return {static_cast<std::uint8_t>(tid >> 8), static_cast<std::uint8_t>(tid), 0, 0, 0, 6, 1, 3, 0, 0, 0, 125};
+}
+
+}  // namespace
+
+TEST_CASE("a client pipelining FC3x125 without reading gets maxBufferedOutput worth of answers, then nothing is decoded or read") {
+  auto factory = bigRegisterFactory();
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<NonReadingTransport>();
+  protocol->makeConnection(transport);
+
+  Bytes chunk;  // one 64 KiB read: 5461 requests
+  for (std::uint16_t tid = 0; tid < 5461; ++tid) {
+    Bytes r = read125(tid);
+    chunk.insert(chunk.end(), r.begin(), r.end());
+  }
+  protocol->dataReceived(chunk);
+  // 16 answers pass 4096 bytes (16 * 259 = 4144): decoding stops there, in one write.
+  CHECK(transport->bytes().size() == 4144);
+  CHECK(transport->writeCalls() == 1);
+  CHECK(protocol->requestCount() == 16);
+  CHECK(protocol->bufferedInput() == (5461 - 16) * 12);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);
+
+  transport->drain();  // the client reads: the next 16 held requests are answered, still unread
+  CHECK(transport->bytes().size() == 2 * 4144);
+  CHECK(protocol->requestCount() == 32);
+  CHECK(protocol->bufferedInput() == (5461 - 32) * 12);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);
+  CHECK(transport->bytes()[4144 + 1] == 16);  // the 17th answer carries transaction id 16
+
+  while (protocol->bufferedInput() > 0) transport->drain();
+  CHECK(protocol->requestCount() == 5461);
+  CHECK(transport->bytes().size() == 5461 * 259);
+  transport->drain();  // all answered and read: the socket is read again
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Producing);
+}
+
+TEST_CASE("when the transport takes a full output at once, the rest of the batch is answered in further writes") {
+  auto factory = bigRegisterFactory();
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<reactor::testing::StringTransport>();  // the kernel takes every write
+  protocol->makeConnection(transport);
+  Bytes chunk;
+  for (std::uint16_t tid = 0; tid < 40; ++tid) {
+    Bytes r = read125(tid);
+    chunk.insert(chunk.end(), r.begin(), r.end());
+  }
+  protocol->dataReceived(chunk);
+  CHECK(transport->bytes().size() == 40 * 259);
+  CHECK(transport->writeCalls() == 3);  // 16 + 16 + 8 answers: the output never held more than 4144 bytes
+  CHECK(protocol->bufferedInput() == 0);
+}
+
+TEST_CASE("by default a connection that sends nothing for 300 s is closed, and any byte restarts the count") {
+  reactor::ManualClock clock;
+  auto c = connect({}, nullptr, &clock);
+  clock.advance(299);
+  c.protocol->dataReceived(read(1, 1));
+  clock.advance(299);
+  CHECK_FALSE(c.transport->disconnecting());
+  clock.advance(1);
+  CHECK(c.transport->disconnecting());
+  CHECK_FALSE(c.transport->aborted());  // a graceful close: the last answers still go out
+  CHECK(c.factory->connectionLog().total(ConnectionEvent::IdleTimeout) == 1);
+}
+
+TEST_CASE("an idle client that does not read its answers is aborted, not closed gracefully") {
+  reactor::ManualClock clock;
+  ServerOptions o;
+  o.idleTimeout = 5;
+  auto c = connect(o, nullptr, &clock);
+  c.protocol->pauseProducing();  // the transport's output passed the high-water mark
+  clock.advance(5);
+  CHECK(c.transport->aborted());
+  CHECK(c.factory->connectionLog().total(ConnectionEvent::OutputPaused) == 1);
+}
+
+TEST_CASE("a frame trickled one byte every 4 s is closed 10 s after its first byte") {
+  reactor::ManualClock clock;
+  auto c = connect({}, nullptr, &clock);
+  const Bytes request = read(1, 1);
+  clock.advance(100);  // connected for a while: the frame deadline runs from the frame's first byte
+  for (std::size_t i = 0; i < 3; ++i) {  // bytes at 100, 104, 108
+    c.protocol->dataReceived(Bytes{request[i]});
+    clock.advance(i < 2 ? 4 : 1.999);
+  }
+  CHECK_FALSE(c.transport->disconnecting());  // 109.999: 9.999 s into the frame
+  clock.advance(0.001);
+  CHECK(c.transport->aborted());
+  CHECK(c.factory->connectionLog().total(ConnectionEvent::FrameDeadline) == 1);
+  CHECK(c.factory->connectionLog().total(ConnectionEvent::IdleTimeout) == 0);
+}
+
+TEST_CASE("the frame deadline starts again with every frame that completes") {
+  reactor::ManualClock clock;
+  auto c = connect({}, nullptr, &clock);
+  const Bytes request = read(1, 1);
+  // Every read ends 6 bytes into the next frame, for 60 s: each frame completes within 8 s.
+  c.protocol->dataReceived(Bytes(request.begin(), request.begin() + 6));
+  for (int i = 0; i < 10; ++i) {
+    clock.advance(6);
+    c.protocol->dataReceived(join({Bytes(request.begin() + 6, request.end()), Bytes(request.begin(), request.begin() + 6)}));
+  }
+  CHECK_FALSE(c.transport->disconnecting());
+  CHECK(c.protocol->requestCount() == 10);
+  clock.advance(10);  // the last frame never completes
+  CHECK(c.transport->aborted());
+}
+
+TEST_CASE("requests held back for a non-reading client do not count as an overdue frame") {
+  reactor::ManualClock clock;
+  auto factory = bigRegisterFactory();
+  factory->setClock(&clock);
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<NonReadingTransport>();
+  protocol->makeConnection(transport);
+  Bytes chunk;
+  for (std::uint16_t tid = 0; tid < 100; ++tid) chunk = join({chunk, read125(tid)});
+  protocol->dataReceived(chunk);
+  CHECK(protocol->bufferedInput() == (100 - 16) * 12);
+  clock.advance(60);  // well past the 10 s frame deadline, before the idle timeout
+  CHECK_FALSE(transport->disconnecting());
+  CHECK(factory->connectionLog().total(ConnectionEvent::OutputPaused) == 1);
+}
+
+TEST_CASE("on a reactor, the rest of a batch past maxBufferedOutput is answered on the next turns, reading nothing meanwhile") {
+  reactor::ManualClock clock;
+  auto factory = bigRegisterFactory();
+  factory->setClock(&clock);
+  auto protocol = std::static_pointer_cast<ModbusTcpProtocol>(factory->buildProtocol(reactor::Address{}));
+  auto transport = std::make_shared<reactor::testing::StringTransport>();  // the kernel takes every write
+  protocol->makeConnection(transport);
+  Bytes chunk;
+  for (std::uint16_t tid = 0; tid < 40; ++tid) chunk = join({chunk, read125(tid)});
+  protocol->dataReceived(chunk);
+  // One turn answers 16 (4144 bytes, past 4096), then yields to the other connections.
+  CHECK(transport->bytes().size() == 16 * 259);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);
+  CHECK(transport->writeCalls() == 1);
+  clock.advance(0);  // the next turns (ManualClock runs each zero-delay continuation in one advance)
+  CHECK(transport->bytes().size() == 40 * 259);
+  CHECK(transport->writeCalls() == 3);  // 16 + 16 + 8
+  CHECK(protocol->bufferedInput() == 0);
+  CHECK(transport->producerState() == reactor::testing::StringTransport::ProducerState::Producing);
 }

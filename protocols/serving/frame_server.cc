@@ -32,7 +32,12 @@ Answer FrameServer::serve(std::uint8_t unitId, std::span<const std::uint8_t> pdu
 }
 
 void FrameServer::followAsciiDelimiter(std::uint8_t unitId) {
-  if (const DeviceContext* device = processor_->context().find(unitId)) {
+  followedUnit_ = unitId;
+  refreshAsciiDelimiter();
+}
+
+void FrameServer::refreshAsciiDelimiter() {
+  if (const DeviceContext* device = processor_->context().find(*followedUnit_)) {
     framer_->setInputDelimiter(device->control().asciiDelimiter());
   }
 }

@@ -69,6 +69,9 @@ class FrameServer {
                bool allowAsync, std::string_view transport);
   /// The ASCII input delimiter becomes that of `unitId`'s device (FC 8 / 03): the framer belongs to
   /// one connection or line and follows the device it last served (one device per line, as the guide).
+  /// decodeFrames reads that device's delimiter again before decoding, so a change made through
+  /// another transport (FC 8 / 03 over TCP to the unit an ASCII line serves) applies to this input
+  /// too, and setting the delimiter back repairs a line it broke.
   void followAsciiDelimiter(std::uint8_t unitId);
 
   /// Decodes every whole frame at the front of `input`, calling `policy.frame(result)` for each;
@@ -81,13 +84,18 @@ class FrameServer {
   void feed(Buffer& input, std::span<const std::uint8_t> data, Policy& policy);
 
  private:
+  /// The followed device's current delimiter onto the framer (once per decodeFrames call).
+  void refreshAsciiDelimiter();
+
   Framer* framer_;
   RequestProcessor* processor_;
+  std::optional<std::uint8_t> followedUnit_;  // the unit whose delimiter the framer follows
 };
 
 template <class Policy>
 std::size_t FrameServer::decodeFrames(std::span<const std::uint8_t> input, Policy& policy) {
   std::size_t offset = 0;
+  if (followedUnit_) refreshAsciiDelimiter();
   while (offset < input.size()) {
     if (policy.stopped()) return input.size();
     if (policy.held()) return offset;

@@ -1,6 +1,7 @@
 // Tests for FrameServer (protocols/serving/frame_server.{h,cc}), the serving core the stream, UDP and
 // serial protocols share: the decode loop with a policy, buffering across reads, and one request's
-// typed answer (send, silence, pending), with exception 04 when a handler throws.
+// typed answer (send, silence, pending), with exception 04 when a handler throws; the ASCII delimiter
+// followed across transports.
 #include "protocols/serving/frame_server.h"
 
 #include <doctest/doctest.h>
@@ -8,11 +9,13 @@
 #include <array>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
+#include "framers/ascii_framer.h"
 #include "framers/rtu_framer.h"
 #include "framers/socket_framer.h"
 #include "protocols/devices/async_device.h"
@@ -110,4 +113,34 @@ TEST_CASE("FrameServer::serve answers exception 04 when a handler throws") {
   CHECK(answer.length == 2);
   CHECK(response[0] == 0xC1);
   CHECK(response[1] == 0x04);
+}
+
+TEST_CASE("an ASCII line follows an FC 8/03 delimiter set through another transport, and setting it back repairs the line") {
+  auto processor = makeProcessor();
+  modbus::AsciiFramer lineFramer;
+  modbus::FrameServer line(lineFramer, *processor);
+  modbus::SocketFramer tcpFramer;
+  modbus::FrameServer tcp(tcpFramer, *processor);
+  std::array<std::uint8_t, modbus::kMaxPduSize> response{};
+  const std::string text = ":010300000001FB\r\n";  // unit 1, FC 3, one register at 0; LRC FB
+  const Bytes request(text.begin(), text.end());
+
+  Recorder before;
+  CHECK(line.decodeFrames(request, before) == request.size());
+  REQUIRE(before.units == std::vector<std::uint8_t>{1});
+  line.serve(1, hexBytes("03 00 00 00 01"), response, false, "line");  // the line now follows unit 1
+
+  // A TCP client changes unit 1's delimiter to '!': the line no longer ends frames at LF.
+  CHECK(tcp.serve(1, hexBytes("08 00 03 21 00"), response, false, "tcp").kind == modbus::Answer::Kind::Send);
+  Recorder broken;
+  line.decodeFrames(request, broken);
+  CHECK(broken.units.empty());
+  CHECK(broken.discards == 2);  // up to the CR not followed by the delimiter, then the stray LF
+
+  // Setting LF back through TCP repairs the line at its next input, without a frame served there.
+  CHECK(tcp.serve(1, hexBytes("08 00 03 0A 00"), response, false, "tcp").kind == modbus::Answer::Kind::Send);
+  Recorder repaired;
+  CHECK(line.decodeFrames(request, repaired) == request.size());
+  CHECK(repaired.units == std::vector<std::uint8_t>{1});
+  CHECK(repaired.discards == 0);
 }

@@ -8,9 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <stdexcept>
 
-#include "reactor/detail/access.h"
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/detail/tls_certificate.h"
 #include "reactor/log.h"
@@ -263,9 +261,7 @@ void TlsConnection::readFailed(int rc) {
 }
 
 void TlsConnection::userError(std::exception_ptr error, const char* where) {
-  Failure f = Failure::fromException(error);
-  log::error("exception in ", where, " (", protocol_ ? protocol_->logPrefix() : "Protocol", ", peer ", peer_.toString(),
-             "): ", f.getErrorMessage(), "; closing the connection");
+  Failure f = reportUserError(error, where, protocol_.get(), "peer " + peer_.toString(), "connection");
   if (!failure_) failure_ = f;
   disconnecting_ = true;
   state_ = State::Closed;
@@ -285,14 +281,13 @@ void TlsConnection::connectionLost(const Failure& reason) {
   state_ = State::Closed;
   finalReason_ = failure_ ? *failure_ : reason;
   userFactory_.reset();  // lost before the handshake finished
-  producer_.reset();
+  producer_.unregister();
   pending_.clear();
   std::shared_ptr<Protocol> protocol = std::move(protocol_);
   if (protocol && userConnected_) {
     userConnected_ = false;
     disconnecting_ = true;
-    ProtocolAccess::markDisconnected(*protocol);
-    callSafely("connectionLost", [&] { protocol->connectionLost(finalReason_); });
+    deliverConnectionLost(*protocol, finalReason_);
   }
 }
 
@@ -333,7 +328,7 @@ void TlsConnection::writeRecords(ByteView data) {
 void TlsConnection::loseConnection() {
   if (!userConnected_ || disconnecting_) return;
   disconnecting_ = true;
-  if (producer_ && !streaming_) return;  // a pull producer: the close waits for unregisterProducer()
+  if (producer_.pull()) return;  // a pull producer: the close waits for unregisterProducer()
   finishClose();
 }
 
@@ -359,20 +354,14 @@ std::size_t TlsConnection::bufferedAmount() const {
 void TlsConnection::setWriteHighWaterMark(std::size_t bytes) { transport().setWriteHighWaterMark(bytes); }
 
 void TlsConnection::registerProducer(std::shared_ptr<IProducer> producer, bool streaming) {
-  if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
-  if (!userConnected_) {
-    producer->stopProducing();
-    return;
-  }
-  producer_ = producer;
-  streaming_ = streaming;
+  if (!producer_.admit(producer, streaming, userConnected_)) return;
   // The TCP transport pauses and resumes it on its (ciphertext) buffer, as Twisted's membrane does.
   transport().registerProducer(std::move(producer), streaming);
 }
 
 void TlsConnection::unregisterProducer() {
-  if (!producer_) return;
-  producer_.reset();
+  if (!producer_.registered()) return;
+  producer_.unregister();
   if (Protocol::connected()) transport().unregisterProducer();
   if (disconnecting_ && userConnected_) finishClose();
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "reactor/delayed_call.h"
+#include "reactor/detail/stream_transport.h"
 #include "reactor/detail/tls_config.h"
 #include "reactor/failure.h"
 #include "reactor/protocol.h"
@@ -106,11 +107,11 @@ class TlsConnection final : public Protocol, public ITLSTransport {
   ByteView input_;                   // ciphertext mbedTLS may read now (see feed)
   std::vector<std::uint8_t> pending_;  // ciphertext kept between reads (paused, or unread)
   std::vector<std::uint8_t> cipherOut_;
-  std::shared_ptr<IProducer> producer_;
+  // Bookkeeping only: the TCP transport pauses and resumes the producer on its own buffer.
+  ProducerSlot producer_{[this](std::exception_ptr e, const char* where) { userError(e, where); }};
   std::optional<Failure> failure_;  // why we closed (TLS error, timeout, user exception)
   Failure finalReason_;
   std::uint32_t verifyFlags_ = 0;  // what onSslVerify refused
-  bool streaming_ = false;
   bool handshakeEnded_ = false;
   bool userConnected_ = false;
   bool disconnecting_ = false;

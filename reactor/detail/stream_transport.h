@@ -5,7 +5,7 @@
 // helpers below. Rules kept: a producer is paused only when streaming and over the high-water
 // mark, and resumed only when the buffer has fully drained; connectionLost is delivered once,
 // after the producer is stopped, to a protocol the transport no longer holds. Internal to reactor/.
-// Tests: tests/reactor/tcp_transport_flow_test.cc, serial_port_test.cc, tls_test.cc
+// Tests: tests/reactor/tcp_transport_flow_test.cc, serial_port_test.cc, tls_transport_test.cc
 #pragma once
 
 #include <cstddef>

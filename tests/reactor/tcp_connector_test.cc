@@ -319,3 +319,33 @@ TEST_CASE("stop() abandons a connection attempt in progress") {
   REQUIRE(client->failures.size() == 1);
   CHECK(client->protocols.empty());
 }
+
+TEST_CASE("connectTCP with a bindAddress connects from that local address") {
+  LoopCleanCheck clean;
+  Reactor reactor;
+  StopAfter stopper(reactor, 2);  // the bound connection is lost, the unbindable one failed
+  auto server = std::make_shared<TestServerFactory<>>();
+  std::string seenPeer;
+  server->setup = [&](AccumulatingProtocol& p) {
+    p.onMade = [&](AccumulatingProtocol& q) {
+      seenPeer = q.transport().getPeer().host;
+      q.transport().loseConnection();
+    };
+  };
+  auto port = reactor.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<TestClientFactory<>>();
+  std::string localHost;
+  client->setup = [&](AccumulatingProtocol& p) {
+    p.onMade = [&](AccumulatingProtocol& q) { localHost = q.transport().getHost().host; };
+  };
+  client->onLost = [&](IConnector&, const Failure&) { stopper.done(); };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, client, 5, "127.0.0.2");
+  auto unbindable = std::make_shared<TestClientFactory<>>();
+  unbindable->onFailed = [&](IConnector&, const Failure&) { stopper.done(); };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, unbindable, 5, "not-an-ip");
+  runReactor(reactor, 10);
+  CHECK(localHost == "127.0.0.2");
+  CHECK(seenPeer == "127.0.0.2");
+  CHECK(unbindable->failures.size() == 1);
+  CHECK(unbindable->buildCalls == 0);
+}

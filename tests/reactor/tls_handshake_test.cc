@@ -12,6 +12,8 @@
 #include <string>
 
 #include "reactor/endpoints.h"
+#include "reactor/delayed_call.h"
+#include "reactor/detail/tls_connection.h"
 #include "reactor/reactor.h"
 #include "tests/reactor/tls_test_support.h"
 #include "tests/support/certs.h"
@@ -21,6 +23,29 @@ using namespace reactor;
 using namespace tlstest;
 using reactor::testing::LogCapture;
 using reactor::testing::LoopCleanCheck;
+using reactor::testing::StringTransport;
+
+namespace {
+
+/// A server-side TlsConnection on a ManualClock over a StringTransport: no socket, time moves only
+/// when the test says so. `ended` is 1 once the handshake ended, `succeeded` says how.
+struct ManualHandshake {
+  explicit ManualHandshake(const TlsOptions& options)
+      : connection(std::make_shared<detail::TlsConnection>(clock, TlsContext::create(TlsSide::Server, options)->current(),
+                                                           echoFactory(), [this](bool ok) {
+                                                             ++ended;
+                                                             succeeded = ok;
+                                                           })) {
+    connection->makeConnection(transport);
+  }
+  ManualClock clock;
+  std::shared_ptr<StringTransport> transport = std::make_shared<StringTransport>();
+  int ended = 0;
+  bool succeeded = false;
+  std::shared_ptr<detail::TlsConnection> connection;
+};
+
+}  // namespace
 
 TEST_CASE("TLS echo: a client with a certificate is served once the handshake is done") {
   LoopCleanCheck clean;
@@ -156,6 +181,51 @@ TEST_CASE("TLS: a silent connection is aborted when the handshake timeout passes
   CHECK(logs.count("timed out") == 1);
 }
 
+TEST_CASE("TLS: a connection that sends nothing is aborted at first_byte_timeout (manual clock)") {
+  LogCapture logs;
+  TlsOptions options = serverOptions();
+  REQUIRE(options.firstByteTimeout == doctest::Approx(2.0));
+  REQUIRE(options.handshakeTimeout == doctest::Approx(10.0));
+  ManualHandshake h(options);
+  h.clock.advance(1.999);
+  CHECK_FALSE(h.transport->aborted());
+  CHECK(h.ended == 0);
+  h.clock.advance(0.001);
+  CHECK(h.transport->aborted());
+  CHECK(h.ended == 1);
+  CHECK_FALSE(h.succeeded);
+  CHECK(h.clock.getDelayedCalls().empty());  // the handshake timer went with it
+  CHECK(logs.count("timed out") == 0);      // a silent connection is not worth a warning
+}
+
+TEST_CASE("TLS: a first byte cancels first_byte_timeout and handshake_timeout still bounds the handshake (manual clock)") {
+  LogCapture logs;
+  ManualHandshake h(serverOptions());
+  h.clock.advance(1.5);
+  const std::uint8_t recordStart[] = {0x16};  // the first byte of a ClientHello record
+  h.connection->dataReceived(ByteView(recordStart, 1));
+  h.clock.advance(8.499);
+  CHECK_FALSE(h.transport->aborted());
+  CHECK(h.ended == 0);
+  h.clock.advance(0.001);
+  CHECK(h.transport->aborted());
+  CHECK(h.ended == 1);
+  CHECK_FALSE(h.succeeded);
+  CHECK(logs.count("timed out") == 1);
+}
+
+TEST_CASE("TLS: first_byte_timeout=0 leaves a silent connection to handshake_timeout (manual clock)") {
+  TlsOptions options = serverOptions();
+  options.firstByteTimeout = 0;
+  options.handshakeTimeout = 5;
+  ManualHandshake h(options);
+  h.clock.advance(4.999);
+  CHECK_FALSE(h.transport->aborted());
+  h.clock.advance(0.001);
+  CHECK(h.transport->aborted());
+  CHECK(h.ended == 1);
+}
+
 TEST_CASE("TLS: beyond max_handshakes new connections are closed at once and an established client is still served") {
   LoopCleanCheck clean;
   LogCapture logs;
@@ -164,6 +234,7 @@ TEST_CASE("TLS: beyond max_handshakes new connections are closed at once and an 
   TlsOptions options = serverOptions();
   options.maxHandshakes = 2;
   options.handshakeTimeout = 30;
+  options.firstByteTimeout = 0;  // the idle connections keep their slots for the whole test
   auto port = listenLocalTLS(reactor, server, options);
   constexpr int kIdle = 5;
   auto idle = std::make_shared<TestClientFactory<>>();
@@ -359,6 +430,16 @@ TEST_CASE("tls endpoint string: every option is read, and mistakes are EndpointE
   CHECK(twisted.keyFile == "k.pem");
   CHECK(twisted.requireClientCertificate);
   CHECK(twisted.maxHandshakes == 64);
+  CHECK(twisted.maxHandshakesPerPeer == 8);
+  CHECK(twisted.firstByteTimeout == doctest::Approx(2.0));
+  TlsOptions flood = tlsOptionsFromEndpoint(
+      parseEndpoint("tls:802:cert=c:key=k:ca=a:max_handshakes_per_peer=3:first_byte_timeout=0.5"));
+  CHECK(flood.maxHandshakesPerPeer == 3);
+  CHECK(flood.firstByteTimeout == doctest::Approx(0.5));
+  CHECK_THROWS_AS(tlsOptionsFromEndpoint(parseEndpoint("tls:802:cert=c:key=k:ca=a:first_byte_timeout=-1")),
+                  EndpointError);
+  CHECK_THROWS_AS(tlsOptionsFromEndpoint(parseEndpoint("tls:802:cert=c:key=k:ca=a:max_handshakes_per_peer=-1")),
+                  EndpointError);
   CHECK_THROWS_AS(tlsOptionsFromEndpoint(parseEndpoint("tls:802:cert=c:key=k:ca=a:colour=red")), EndpointError);
   CHECK_THROWS_AS(tlsOptionsFromEndpoint(parseEndpoint("tls:802:key=k:ca=a")), EndpointError);
   CHECK_THROWS_AS(tlsOptionsFromEndpoint(parseEndpoint("tls:802:cert=c:key=k")), EndpointError);

@@ -163,8 +163,7 @@ TEST_CASE("a connect that gets no answer reports clientConnectionFailed(TimeoutE
   double elapsed = r.seconds() - started;
   REQUIRE(client->failures.size() == 1);
   CHECK(client->failures[0].check(FailureType::TimeoutError));
-  CHECK(elapsed >= 0.29);
-  CHECK(elapsed < 3.0);
+  CHECK(elapsed >= 0.29);  // lower bound only: a loaded machine may be late, never early
   CHECK(r.connectionCount() == 0);
 }
 
@@ -308,14 +307,15 @@ TEST_CASE("stop() abandons a connection attempt in progress") {
   BlockingClient filler("127.0.0.1", full.port(), 1.0);  // backlog 0: one queued connection fills it
   REQUIRE(filler.connected());
   auto client = std::make_shared<TestClientFactory<>>();
-  r.setShutdownGracePeriod(2.0);
+  LogCapture logs;
+  // A grace period far beyond runReactor's limit: a stop that waited for it would fail the test.
+  r.setShutdownGracePeriod(60.0);
   r.callWhenRunning([&] {
     r.connectTCP("127.0.0.1", full.port(), client, 30.0);
     r.callLater(0.05, [&] { r.stop(); });
   });
-  double started = r.seconds();
   REQUIRE(runReactor(r));
-  CHECK(r.seconds() - started < 1.5);
+  CHECK(logs.count("did not close within the grace period") == 0);
   REQUIRE(client->failures.size() == 1);
   CHECK(client->protocols.empty());
 }

@@ -174,8 +174,7 @@ TEST_CASE("TLS: a silent connection is aborted when the handshake timeout passes
   runReactor(reactor, 10);
   REQUIRE(raw->protocols.size() == 1);
   CHECK(raw->protocols[0]->lostCount == 1);
-  CHECK(lostAt - connectedAt >= 0.15);
-  CHECK(lostAt - connectedAt < 5.0);
+  CHECK(lostAt - connectedAt >= 0.15);  // lower bound only; the log line says which timer fired
   CHECK(port->handshakesFailed() == 1);
   CHECK(server->buildCalls == 0);
   CHECK(logs.count("timed out") == 1);

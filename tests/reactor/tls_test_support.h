@@ -1,6 +1,6 @@
 // Helpers shared by the TLS tests (tls_handshake_test.cc, tls_transport_test.cc, tls_flood_test.cc):
-// server and client options on the test certificates, an echo factory, a listenTLS on 127.0.0.1, a
-// connectTLS client, and `when` (run something once a condition holds; no sleeping).
+// server and client options on the test certificates, an echo factory, a listenTLS on 127.0.0.1 and a
+// connectTLS client.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,6 +11,7 @@
 
 #include "reactor/reactor.h"
 #include "reactor/tls.h"
+#include "tests/reactor/when.h"
 #include "tests/support/certs.h"
 #include "tests/support/reactor_harness.h"
 
@@ -46,17 +47,7 @@ inline TlsOptions clientOptions(const CertFiles* client) {
   return o;
 }
 
-/// Runs `then` on the reactor once `ready()` is true (checked every 5 ms; the test's runReactor
-/// limit bounds it).
-inline void when(Reactor& reactor, std::function<bool()> ready, std::function<void()> then) {
-  if (ready()) {
-    then();
-    return;
-  }
-  reactor.callLater(0.005, [&reactor, ready = std::move(ready), then = std::move(then)]() mutable {
-    when(reactor, std::move(ready), std::move(then));
-  });
-}
+using reactortest::when;
 
 /// A server factory whose protocols echo what they receive.
 inline std::shared_ptr<TestServerFactory<>> echoFactory() {

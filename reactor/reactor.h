@@ -97,9 +97,11 @@ class Reactor final : public IReactorTime {
   /// listens on IPv6. Port 0 binds a free port (see getHost()). Throws CannotListenError.
   std::shared_ptr<IListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
                                             int backlog = 50, std::string_view interface = {});
-  /// Twisted's connectTCP. The factory's ClientFactory callbacks report the outcome.
+  /// Twisted's connectTCP. The factory's ClientFactory callbacks report the outcome. `bindAddress`
+  /// (an IP literal, Twisted's bindAddress without the port): the local address to connect from.
   std::shared_ptr<IConnector> connectTCP(std::string_view host, std::uint16_t port,
-                                         std::shared_ptr<ClientFactory> factory, double timeout = 30);
+                                         std::shared_ptr<ClientFactory> factory, double timeout = 30,
+                                         std::string_view bindAddress = {});
 
   /// Twisted's listenUDP (defined in reactor/udp.cc).
   std::shared_ptr<IListeningPort> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,

@@ -82,6 +82,12 @@ struct TlsOptions {
   /// Server: handshakes in progress per listening port. A connection accepted beyond it is closed
   /// at once, so a flood of half-open handshakes cannot starve established clients. 0 = no limit.
   std::size_t maxHandshakes = 64;
+  /// Server: handshakes in progress from one peer address (any port). A connection beyond it is
+  /// closed at once, so one host cannot take every handshake slot. 0 = no limit.
+  std::size_t maxHandshakesPerPeer = 8;
+  /// Server: a connection that has not sent the first byte of its ClientHello after this many
+  /// seconds is aborted (a real client sends it at once); 0 = only handshakeTimeout applies.
+  double firstByteTimeout = 2.0;
 };
 
 /// A certificate as the application sees it (the peer's, after verification).
@@ -159,7 +165,8 @@ class ITLSListeningPort : public IListeningPort {
   virtual std::size_t handshakesInProgress() const = 0;
   virtual std::size_t handshakesCompleted() const = 0;
   virtual std::size_t handshakesFailed() const = 0;
-  /// Connections closed at accept because maxHandshakes handshakes were in progress.
+  /// Connections closed at accept because maxHandshakes handshakes were in progress, or
+  /// maxHandshakesPerPeer from the same address.
   virtual std::size_t connectionsRefused() const = 0;
 };
 
@@ -172,18 +179,20 @@ std::shared_ptr<ITLSListeningPort> listenTLS(Reactor& reactor, std::uint16_t por
 
 /// Twisted's connectSSL. A failed TCP connect or a failed handshake is reported with
 /// clientConnectionFailed; after a successful handshake buildProtocol runs, and the end of the
-/// connection is reported with clientConnectionLost. Throws TlsError for bad options.
+/// connection is reported with clientConnectionLost. `bindAddress` as for connectTCP. Throws
+/// TlsError for bad options.
 std::shared_ptr<IConnector> connectTLS(Reactor& reactor, std::string_view host, std::uint16_t port,
                                        std::shared_ptr<ClientFactory> factory, const TlsOptions& options,
-                                       double timeout = 30);
+                                       double timeout = 30, std::string_view bindAddress = {});
 std::shared_ptr<IConnector> connectTLS(Reactor& reactor, std::string_view host, std::uint16_t port,
                                        std::shared_ptr<ClientFactory> factory, std::shared_ptr<TlsContext> context,
-                                       double timeout = 30);
+                                       double timeout = 30, std::string_view bindAddress = {});
 
 /// The TLS options of a server endpoint string "tls:PORT:cert=C:key=K:ca=A" with the optional
 /// keywords password, require_client_cert (true/false), min_version, ciphersuites and curves
 /// (comma-separated), session_lifetime (seconds, 0 = no resumption), session_cache (entries),
-/// handshake_timeout (seconds), max_handshakes, plus interface and backlog for the TCP side.
+/// handshake_timeout and first_byte_timeout (seconds), max_handshakes and max_handshakes_per_peer,
+/// plus interface and backlog for the TCP side.
 /// Twisted's names are accepted too: certKey for cert, privateKey for key. EndpointError for an
 /// unknown keyword or a bad value.
 TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& description);

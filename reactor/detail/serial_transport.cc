@@ -31,29 +31,14 @@ std::shared_ptr<SerialTransport> SerialTransport::create(ReactorImpl& reactor, s
 
 SerialTransport::SerialTransport(ReactorImpl& reactor, std::unique_ptr<SerialDevice> device, SerialOptions options)
     : reactor_(reactor), device_(std::move(device)), options_(std::move(options)) {
-  address_ = Address{Address::Type::Serial, options_.device, 0, false};
+  peer_ = Address{Address::Type::Serial, options_.device, 0, false};
+  host_ = peer_;
 }
 
 SerialTransport::~SerialTransport() = default;
 
 void SerialTransport::start(std::shared_ptr<Protocol> protocol) {
-  protocol_ = std::move(protocol);
-  started_ = true;
-  connected_ = true;
-  try {
-    protocol_->makeConnection(shared_from_this());
-  } catch (...) {
-    userError(std::current_exception(), "connectionMade");
-    return;
-  }
-  updatePoll();
-}
-
-void SerialTransport::userError(std::exception_ptr error, const char* where) {
-  Failure f = Failure::fromException(error);
-  log::error("exception in ", where, " (", protocol_ ? protocol_->logPrefix() : "Protocol", ", serial port ",
-             options_.device, "): ", f.getErrorMessage(), "; closing the port");
-  closeWithReason(f);
+  if (makeConnection(std::move(protocol), shared_from_this())) updatePoll();
 }
 
 double SerialTransport::characterTime() const {
@@ -133,7 +118,7 @@ void SerialTransport::resumeProducing() {
 void SerialTransport::write(ByteView data) {
   if (!connected_ || closing_ || data.empty()) return;
   std::size_t offset = 0;
-  if (bufferedAmount() == 0 && !(producer_ && !streaming_)) {
+  if (bufferedAmount() == 0 && !producer_.pull()) {
     ssize_t n = ::write(device_->fd(), data.data(), data.size());
     if (n == static_cast<ssize_t>(data.size())) return;
     if (n < 0) {
@@ -179,55 +164,6 @@ void SerialTransport::flushPending() {
   afterDrain();
 }
 
-void SerialTransport::afterDrain() {
-  if (producer_) {
-    auto p = producer_;
-    if (!streaming_ || producerPaused_) {
-      producerPaused_ = false;
-      try {
-        p->resumeProducing();
-      } catch (...) {
-        userError(std::current_exception(), "resumeProducing");
-        return;
-      }
-    }
-  }
-  if (disconnecting_) maybeFinishDisconnect();
-}
-
-void SerialTransport::checkHighWater() {
-  if (!producer_ || !streaming_ || producerPaused_ || bufferedAmount() <= highWater_) return;
-  producerPaused_ = true;
-  auto p = producer_;
-  try {
-    p->pauseProducing();
-  } catch (...) {
-    userError(std::current_exception(), "pauseProducing");
-  }
-}
-
-void SerialTransport::registerProducer(std::shared_ptr<IProducer> producer, bool streaming) {
-  if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
-  if (!connected_ || closing_) {
-    producer->stopProducing();
-    return;
-  }
-  producer_ = std::move(producer);
-  streaming_ = streaming;
-  producerPaused_ = false;
-  if (!streaming_) {
-    producer_->resumeProducing();
-  } else {
-    checkHighWater();
-  }
-}
-
-void SerialTransport::unregisterProducer() {
-  producer_.reset();
-  producerPaused_ = false;
-  if (disconnecting_) maybeFinishDisconnect();
-}
-
 // --- closing ------------------------------------------------------------------------------------
 
 void SerialTransport::loseConnection() {
@@ -240,7 +176,7 @@ void SerialTransport::loseConnection() {
 void SerialTransport::maybeFinishDisconnect() {
   if (closing_ || drainCheck_.active()) return;
   if (bufferedAmount() > 0) return;  // flushPending comes back here when drained
-  if (producer_ && (!streaming_ || producerPaused_)) return;
+  if (producer_.holdsClose()) return;
   drainDeadline_ = reactor_.seconds() + 2.0 + 2.0 * characterTime() * static_cast<double>(device_->outWaiting());
   waitForDriverDrain();
 }
@@ -286,17 +222,9 @@ void SerialTransport::onUvClose(uv_handle_t* handle) {
   std::shared_ptr<SerialTransport> guard = std::move(raw->self_);  // alive to the end of this call
   raw->device_->close(/*discardOutput=*/!raw->reason_.check(FailureType::ConnectionDone));
   raw->reactor_.removeConnection(raw);
-  raw->connected_ = false;
   raw->pending_.clear();
   raw->pendingOffset_ = 0;
-  if (auto producer = std::move(raw->producer_)) {
-    callSafely("stopProducing", [&] { producer->stopProducing(); });
-  }
-  std::shared_ptr<Protocol> protocol = std::move(raw->protocol_);
-  if (protocol && raw->started_) {
-    ProtocolAccess::markDisconnected(*protocol);
-    callSafely("connectionLost", [&] { protocol->connectionLost(raw->reason_); });
-  }
+  raw->closed();
 }
 
 // --- serial extras ------------------------------------------------------------------------------

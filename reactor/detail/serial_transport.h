@@ -1,5 +1,6 @@
-// The reactor side of SerialPort: a uv_poll_t on the device's descriptor, a write queue, producers
-// and one idempotent close path, modelled on tcp_transport.h.
+// The reactor side of SerialPort: a uv_poll_t on the device's descriptor, a write queue and one
+// idempotent close path, modelled on tcp_transport.h; producers and the connectionLost delivery
+// come from StreamTransport (stream_transport.h).
 // Tests: tests/reactor/serial_port_test.cc
 #pragma once
 
@@ -9,15 +10,13 @@
 #include <vector>
 
 #include "reactor/delayed_call.h"
-#include "reactor/detail/reactor_impl.h"
 #include "reactor/detail/serial_device.h"
-#include "reactor/failure.h"
+#include "reactor/detail/stream_transport.h"
 #include "reactor/serial_port.h"
 
 namespace reactor::detail {
 
-class SerialTransport final : public SerialPort,
-                              public ManagedConnection,
+class SerialTransport final : public StreamTransport<SerialPort>,
                               public std::enable_shared_from_this<SerialTransport> {
  public:
   /// Takes an opened device; the transport keeps itself alive until its poll handle is closed.
@@ -33,17 +32,9 @@ class SerialTransport final : public SerialPort,
   void writeSequence(std::span<const ByteView> pieces) override;
   void loseConnection() override;
   void abortConnection() override;
-  Address getPeer() const override { return address_; }
-  Address getHost() const override { return address_; }
-  bool connected() const override { return connected_; }
-  bool disconnecting() const override { return disconnecting_; }
   std::size_t bufferedAmount() const override { return pending_.size() - pendingOffset_; }
-  void setWriteHighWaterMark(std::size_t bytes) override { highWater_ = bytes; }
-  void registerProducer(std::shared_ptr<IProducer> producer, bool streaming) override;
-  void unregisterProducer() override;
   void pauseProducing() override;
   void resumeProducing() override;
-  void stopProducing() override { loseConnection(); }
 
   // SerialPort
   const SerialOptions& options() const override { return options_; }
@@ -64,7 +55,12 @@ class SerialTransport final : public SerialPort,
 
   // ManagedConnection
   void shutdownGracefully() override { loseConnection(); }
-  void abortNow() override { abortConnection(); }
+
+ protected:
+  std::string describeOtherEnd() const override { return "serial port " + options_.device; }
+  const char* connectionWord() const override { return "port"; }
+  void maybeFinishDisconnect() override;
+  void closeWithReason(const Failure& reason) override;
 
  private:
   SerialTransport(ReactorImpl& reactor, std::unique_ptr<SerialDevice> device, SerialOptions options);
@@ -74,39 +70,22 @@ class SerialTransport final : public SerialPort,
   void updatePoll();
   void doRead();
   void flushPending();
-  void afterDrain();
-  void checkHighWater();
-  void maybeFinishDisconnect();
   void waitForDriverDrain();
-  void closeWithReason(const Failure& reason);
-  void userError(std::exception_ptr error, const char* where);
   /// Seconds one character takes on the wire (start, data, parity, stop bits).
   double characterTime() const;
 
   ReactorImpl& reactor_;
   std::unique_ptr<SerialDevice> device_;
   SerialOptions options_;
-  Address address_;
   uv_poll_t poll_{};
   std::shared_ptr<SerialTransport> self_;
-  std::shared_ptr<Protocol> protocol_;
   // Bytes the driver did not take yet; pendingOffset_ is how many of them went out already.
   std::vector<std::uint8_t> pending_;
   std::size_t pendingOffset_ = 0;
-  std::shared_ptr<IProducer> producer_;
-  std::size_t highWater_ = 64 * 1024;
-  Failure reason_;
   DelayedCall drainCheck_;
   DelayedCall breakEnd_;
   double drainDeadline_ = 0;
   int pollEvents_ = 0;
-  bool started_ = false;
-  bool connected_ = false;
-  bool disconnecting_ = false;
-  bool closing_ = false;
-  bool readPaused_ = false;
-  bool streaming_ = false;
-  bool producerPaused_ = false;
 };
 
 }  // namespace reactor::detail

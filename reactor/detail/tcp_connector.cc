@@ -19,8 +19,13 @@ namespace {
 class TcpConnector final : public IConnector, public std::enable_shared_from_this<TcpConnector> {
  public:
   TcpConnector(ReactorImpl& reactor, std::string host, std::uint16_t port, std::shared_ptr<ClientFactory> factory,
-               double timeout)
-      : reactor_(reactor), host_(std::move(host)), port_(port), factory_(std::move(factory)), timeout_(timeout) {
+               double timeout, std::string bindAddress)
+      : reactor_(reactor),
+        host_(std::move(host)),
+        port_(port),
+        factory_(std::move(factory)),
+        timeout_(timeout),
+        bindAddress_(std::move(bindAddress)) {
     destination_.type = Address::Type::TCP;
     destination_.host = host_;
     destination_.port = port_;
@@ -123,13 +128,22 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
     transport_ = TcpTransport::create(reactor_);
     auto* req = new ConnectRequest{{}, shared_from_this(), attempt};
     req->req.data = req;
-    int rc = uv_tcp_connect(&req->req, transport_->handle(), addr, onUvConnect);
+    int rc = bindLocal();
+    if (rc == 0) rc = uv_tcp_connect(&req->req, transport_->handle(), addr, onUvConnect);
     if (rc != 0) {
       delete req;
       transport_->closeWithoutProtocol();
       transport_.reset();
       failSoon(Failure(rc == UV_ECONNREFUSED ? FailureType::ConnectionRefused : FailureType::Other, rc), attempt);
     }
+  }
+
+  /// Binds the socket to bindAddress_ (port 0) before the connect, when one was given.
+  int bindLocal() {
+    if (bindAddress_.empty()) return 0;
+    sockaddr_storage local{};
+    int rc = parseIp(bindAddress_, 0, local);
+    return rc != 0 ? rc : uv_tcp_bind(transport_->handle(), reinterpret_cast<const sockaddr*>(&local), 0);
   }
 
   static void onUvConnect(uv_connect_t* raw, int status) {
@@ -212,6 +226,7 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
   std::uint16_t port_;
   std::shared_ptr<ClientFactory> factory_;
   double timeout_;
+  std::string bindAddress_;
   Address destination_;
   State state_ = State::Disconnected;
   std::uint64_t attempt_ = 0;
@@ -226,9 +241,11 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
 namespace reactor {
 
 std::shared_ptr<IConnector> Reactor::connectTCP(std::string_view host, std::uint16_t port,
-                                                std::shared_ptr<ClientFactory> factory, double timeout) {
+                                                std::shared_ptr<ClientFactory> factory, double timeout,
+                                                std::string_view bindAddress) {
   if (!factory) throw std::invalid_argument("connectTCP: null factory");
-  auto c = std::make_shared<detail::TcpConnector>(impl(), std::string(host), port, std::move(factory), timeout);
+  auto c = std::make_shared<detail::TcpConnector>(impl(), std::string(host), port, std::move(factory), timeout,
+                                                  std::string(bindAddress));
   c->connect();
   return c;
 }

@@ -4,13 +4,8 @@
 // the protocol closes this connection with the exception as the reason.
 #include "reactor/detail/tcp_transport.h"
 
-#include "reactor/detail/access.h"
-
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
-
-#include "reactor/log.h"
 
 namespace reactor::detail {
 
@@ -31,33 +26,12 @@ TcpTransport::~TcpTransport() = default;
 void TcpTransport::start(std::shared_ptr<Protocol> protocol, std::function<void(const Failure&)> onLost) {
   peer_ = tcpAddress(&handle_, false, peer_);
   host_ = tcpAddress(&handle_, true, host_);
-  protocol_ = std::move(protocol);
   onLost_ = std::move(onLost);
-  started_ = true;
-  connected_ = true;
-  try {
-    protocol_->makeConnection(shared_from_this());
-  } catch (...) {
-    userError(std::current_exception(), "connectionMade");
-    return;
-  }
+  if (!makeConnection(std::move(protocol), shared_from_this())) return;
   if (!disconnecting_ && !closing_ && !readPaused_) startReading();
 }
 
 void TcpTransport::closeWithoutProtocol() { closeWithReason(Failure(FailureType::ConnectionAborted)); }
-
-void TcpTransport::userError(std::exception_ptr error, const char* where) {
-  Failure f = Failure::fromException(error);
-  log::error("exception in ", where, " (", protocol_ ? protocol_->logPrefix() : "Protocol", ", peer ",
-             peer_.toString(), "): ", f.getErrorMessage(), "; closing the connection");
-  if (closing_) {
-    // Already closing (the hook called abortConnection, then threw): the exception still becomes
-    // the reason connectionLost sees, so the bug is not masked (Twisted's test_dataReceivedThrows).
-    if (!lostDelivered_) reason_ = f;
-    return;
-  }
-  closeWithReason(f);
-}
 
 // --- reading ------------------------------------------------------------------------------------
 
@@ -117,7 +91,7 @@ void TcpTransport::write(ByteView data) {
   // Accepted while disconnecting, until the shutdown itself has begun (then nothing can be sent).
   if (!connected_ || closing_ || shutdownStarted_ || data.empty()) return;
   std::size_t offset = 0;
-  if (!writing_ && pending_.empty() && !(producer_ && !streaming_)) {
+  if (!writing_ && pending_.empty() && !producer_.pull()) {
     // Fast path (not with a pull producer, which is driven by write completions): straight to the
     // kernel, no copy, no allocation.
     uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data())),
@@ -137,7 +111,7 @@ void TcpTransport::write(ByteView data) {
 
 void TcpTransport::writeSequence(std::span<const ByteView> pieces) {
   if (!connected_ || closing_ || shutdownStarted_) return;
-  if (!writing_ && pending_.empty() && pieces.size() <= 16 && !(producer_ && !streaming_)) {
+  if (!writing_ && pending_.empty() && pieces.size() <= 16 && !producer_.pull()) {
     // Fast path: one gathered try-write, queueing only what the kernel did not take.
     uv_buf_t bufs[16];
     std::size_t total = 0;
@@ -196,63 +170,6 @@ void TcpTransport::onUvWrite(uv_write_t* req, int status) {
   self->afterDrain();
 }
 
-void TcpTransport::afterDrain() {
-  // Twisted resumes a paused push producer only when the buffer has fully drained.
-  if (producer_) {
-    auto p = producer_;
-    if (!streaming_) {
-      try {
-        p->resumeProducing();
-      } catch (...) {
-        userError(std::current_exception(), "resumeProducing");
-        return;
-      }
-    } else if (producerPaused_) {
-      producerPaused_ = false;
-      try {
-        p->resumeProducing();
-      } catch (...) {
-        userError(std::current_exception(), "resumeProducing");
-        return;
-      }
-    }
-  }
-  if (disconnecting_) maybeFinishDisconnect();
-}
-
-void TcpTransport::checkHighWater() {
-  if (!producer_ || !streaming_ || producerPaused_ || bufferedAmount() <= highWater_) return;
-  producerPaused_ = true;
-  auto p = producer_;
-  try {
-    p->pauseProducing();
-  } catch (...) {
-    userError(std::current_exception(), "pauseProducing");
-  }
-}
-
-void TcpTransport::registerProducer(std::shared_ptr<IProducer> producer, bool streaming) {
-  if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
-  if (!connected_ || closing_ || shutdownStarted_) {
-    producer->stopProducing();
-    return;
-  }
-  producer_ = std::move(producer);
-  streaming_ = streaming;
-  producerPaused_ = false;
-  if (!streaming_) {
-    producer_->resumeProducing();
-  } else {
-    checkHighWater();
-  }
-}
-
-void TcpTransport::unregisterProducer() {
-  producer_.reset();
-  producerPaused_ = false;
-  if (disconnecting_) maybeFinishDisconnect();
-}
-
 // --- closing ------------------------------------------------------------------------------------
 
 void TcpTransport::loseConnection() {
@@ -273,10 +190,7 @@ void TcpTransport::shutdownGracefully() {
 bool TcpTransport::readyToShutdown() const {
   if (closing_ || shutdownStarted_) return false;
   if (writing_ || !pending_.empty()) return false;  // onUvWrite comes back here when drained
-  // As Twisted's doWrite really does: the close waits for a pull producer, or for a push producer
-  // that is paused (the drain resumes it first), until it is unregistered.
-  if (producer_ && (!streaming_ || producerPaused_)) return false;
-  return true;
+  return !producer_.holdsClose();
 }
 
 void TcpTransport::maybeFinishDisconnect() {
@@ -327,20 +241,10 @@ void TcpTransport::onUvClose(uv_handle_t* handle) {
   auto* raw = static_cast<TcpTransport*>(handle->data);
   std::shared_ptr<TcpTransport> guard = std::move(raw->self_);  // keeps us alive to the end of this call
   raw->reactor_.removeConnection(raw);
-  raw->connected_ = false;
   raw->writing_ = false;
   raw->pending_.clear();
   raw->inflight_.clear();
-  if (auto producer = std::move(raw->producer_)) {
-    callSafely("stopProducing", [&] { producer->stopProducing(); });
-  }
-  // Twisted's Connection.connectionLost: drop our reference to the protocol before calling it.
-  std::shared_ptr<Protocol> protocol = std::move(raw->protocol_);
-  raw->lostDelivered_ = true;
-  if (protocol && raw->started_) {
-    ProtocolAccess::markDisconnected(*protocol);
-    callSafely("connectionLost", [&] { protocol->connectionLost(raw->reason_); });
-  }
+  raw->closed();
   if (auto onLost = std::move(raw->onLost_)) {
     callSafely("connection lost callback", [&] { onLost(raw->reason_); });
   }

@@ -126,6 +126,7 @@ TlsConfig::TlsConfig(TlsSide side, const TlsOptions& options) : side_(side), opt
     curves_ = parseCurves(options.curves);
     mbedtls_ssl_conf_curves(&conf_, curves_.data());
     if (options.handshakeTimeout < 0) throw TlsError("handshake_timeout must not be negative");
+    if (options.firstByteTimeout < 0) throw TlsError("first_byte_timeout must not be negative");
 
     if (server && options.sessionLifetime > 0) {
       check(mbedtls_ssl_ticket_setup(&tickets_, mbedtls_ctr_drbg_random, &drbg_, MBEDTLS_CIPHER_AES_256_GCM,

@@ -1,7 +1,7 @@
 // One loaded mbedTLS configuration (certificate, key, CAs, RNG, settings, curves, and on a server the
 // session ticket key and session cache): what a TlsContext holds and every connection started under
 // it keeps alive. A reload makes a new one, so sessions of the old certificate are not resumed.
-// Internal: only reactor/ includes this. Tests: tests/reactor/tls_test.cc, tls_session_test.cc.
+// Internal: only reactor/ includes this. Tests: tests/reactor/tls_handshake_test.cc, tls_session_test.cc.
 #pragma once
 
 #include <mbedtls/ctr_drbg.h>

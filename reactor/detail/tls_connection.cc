@@ -8,9 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <stdexcept>
 
-#include "reactor/detail/access.h"
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/detail/tls_certificate.h"
 #include "reactor/log.h"
@@ -61,17 +59,19 @@ void TlsConnection::connectionMade() {
     mbedtls_ssl_set_verify(&ssl_, onSslVerify, this);
   }
   state_ = State::Handshaking;
-  double timeout = config_->options().handshakeTimeout;
+  std::weak_ptr<Protocol> weak = weak_from_this();
+  double timeout = options.handshakeTimeout;
   if (timeout > 0) {
-    std::weak_ptr<Protocol> weak = weak_from_this();
     handshakeTimer_ = clock_.callLater(timeout, [weak, this, timeout] {
-      auto self = weak.lock();
-      if (!self || state_ != State::Handshaking) return;
-      log::warning("TLS handshake with ", peer_.toString(), " timed out after ", timeout, " s");
-      failure_ = Failure(FailureType::TimeoutError, 0, "TLS handshake timed out");
-      endHandshake(false);
-      state_ = State::Closed;
-      transport().abortConnection();
+      if (auto self = weak.lock()) handshakeTimedOut("timed out", timeout, true);
+    });
+  }
+  double firstByte = options.firstByteTimeout;
+  if (config_->side() == TlsSide::Server && firstByte > 0 && (timeout <= 0 || firstByte < timeout)) {
+    // A silent connection holds a handshake slot: it gets a much shorter time than a slow one.
+    // Logged at debug: under a flood, the port's refusal line and its counters say it once.
+    firstByteTimer_ = clock_.callLater(firstByte, [weak, this, firstByte] {
+      if (auto self = weak.lock()) handshakeTimedOut("sent nothing (first_byte_timeout)", firstByte, false);
     });
   }
   pump();  // a client sends its ClientHello now
@@ -80,6 +80,7 @@ void TlsConnection::connectionMade() {
 
 void TlsConnection::dataReceived(ByteView data) {
   auto guard = shared_from_this();
+  if (!data.empty() && firstByteTimer_.active()) firstByteTimer_.cancel();
   feed(data);
 }
 
@@ -159,7 +160,7 @@ void TlsConnection::pump() {
 }
 
 bool TlsConnection::handshakeSucceeded() {
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  cancelHandshakeTimers();
   const TlsOptions& options = config_->options();
   const mbedtls_x509_crt* cert = mbedtls_ssl_get_peer_cert(&ssl_);
   // With an optional client certificate mbedTLS finishes the handshake whatever the verification
@@ -213,7 +214,7 @@ void TlsConnection::startUserProtocol() {
 }
 
 void TlsConnection::handshakeFailed(int rc) {
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  cancelHandshakeTimers();
   std::string why = tlsErrorString(rc);
   if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
     why += ": " + verifyFlagsString(mbedtls_ssl_get_verify_result(&ssl_));
@@ -230,6 +231,25 @@ void TlsConnection::handshakeFailed(int rc) {
   state_ = State::Closed;
   flushCipher();  // the alert mbedTLS queued, if any
   transport().loseConnection();
+}
+
+void TlsConnection::handshakeTimedOut(const char* what, double seconds, bool warn) {
+  if (state_ != State::Handshaking) return;
+  cancelHandshakeTimers();
+  if (warn) {
+    log::warning("TLS handshake with ", peer_.toString(), " ", what, " after ", seconds, " s");
+  } else {
+    log::debug("TLS handshake with ", peer_.toString(), " ", what, " after ", seconds, " s");
+  }
+  failure_ = Failure(FailureType::TimeoutError, 0, std::string("TLS handshake ") + what);
+  endHandshake(false);
+  state_ = State::Closed;
+  transport().abortConnection();
+}
+
+void TlsConnection::cancelHandshakeTimers() {
+  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  if (firstByteTimer_.active()) firstByteTimer_.cancel();
 }
 
 void TlsConnection::endHandshake(bool succeeded) {
@@ -263,9 +283,7 @@ void TlsConnection::readFailed(int rc) {
 }
 
 void TlsConnection::userError(std::exception_ptr error, const char* where) {
-  Failure f = Failure::fromException(error);
-  log::error("exception in ", where, " (", protocol_ ? protocol_->logPrefix() : "Protocol", ", peer ", peer_.toString(),
-             "): ", f.getErrorMessage(), "; closing the connection");
+  Failure f = reportUserError(error, where, protocol_.get(), "peer " + peer_.toString(), "connection");
   if (!failure_) failure_ = f;
   disconnecting_ = true;
   state_ = State::Closed;
@@ -275,7 +293,7 @@ void TlsConnection::userError(std::exception_ptr error, const char* where) {
 
 void TlsConnection::connectionLost(const Failure& reason) {
   auto guard = shared_from_this();
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  cancelHandshakeTimers();
   if (pumpCall_.active()) pumpCall_.cancel();
   if (!handshakeEnded_) {
     log::debug("TLS connection from ", peer_.toString(), " lost during the handshake: ", reason.getErrorMessage());
@@ -285,14 +303,13 @@ void TlsConnection::connectionLost(const Failure& reason) {
   state_ = State::Closed;
   finalReason_ = failure_ ? *failure_ : reason;
   userFactory_.reset();  // lost before the handshake finished
-  producer_.reset();
+  producer_.unregister();
   pending_.clear();
   std::shared_ptr<Protocol> protocol = std::move(protocol_);
   if (protocol && userConnected_) {
     userConnected_ = false;
     disconnecting_ = true;
-    ProtocolAccess::markDisconnected(*protocol);
-    callSafely("connectionLost", [&] { protocol->connectionLost(finalReason_); });
+    deliverConnectionLost(*protocol, finalReason_);
   }
 }
 
@@ -333,7 +350,7 @@ void TlsConnection::writeRecords(ByteView data) {
 void TlsConnection::loseConnection() {
   if (!userConnected_ || disconnecting_) return;
   disconnecting_ = true;
-  if (producer_ && !streaming_) return;  // a pull producer: the close waits for unregisterProducer()
+  if (producer_.pull()) return;  // a pull producer: the close waits for unregisterProducer()
   finishClose();
 }
 
@@ -359,20 +376,14 @@ std::size_t TlsConnection::bufferedAmount() const {
 void TlsConnection::setWriteHighWaterMark(std::size_t bytes) { transport().setWriteHighWaterMark(bytes); }
 
 void TlsConnection::registerProducer(std::shared_ptr<IProducer> producer, bool streaming) {
-  if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
-  if (!userConnected_) {
-    producer->stopProducing();
-    return;
-  }
-  producer_ = producer;
-  streaming_ = streaming;
+  if (!producer_.admit(producer, streaming, userConnected_)) return;
   // The TCP transport pauses and resumes it on its (ciphertext) buffer, as Twisted's membrane does.
   transport().registerProducer(std::move(producer), streaming);
 }
 
 void TlsConnection::unregisterProducer() {
-  if (!producer_) return;
-  producer_.reset();
+  if (!producer_.registered()) return;
+  producer_.unregister();
   if (Protocol::connected()) transport().unregisterProducer();
   if (disconnecting_ && userConnected_) finishClose();
 }

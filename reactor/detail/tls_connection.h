@@ -1,7 +1,7 @@
 // Port of twisted.protocols.tls.TLSMemoryBIOProtocol on mbedTLS: a Protocol on the TCP transport
 // that feeds the ciphertext to mbedTLS through custom BIO callbacks, and is itself the ITLSTransport
 // of the user's protocol, built once the handshake has succeeded. Internal to reactor/.
-// Tests: tests/reactor/tls_test.cc
+// Tests: tests/reactor/tls_transport_test.cc, tls_handshake_test.cc, tls_flood_test.cc
 #pragma once
 
 #include <mbedtls/ssl.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "reactor/delayed_call.h"
+#include "reactor/detail/stream_transport.h"
 #include "reactor/detail/tls_config.h"
 #include "reactor/failure.h"
 #include "reactor/protocol.h"
@@ -77,6 +78,9 @@ class TlsConnection final : public Protocol, public ITLSTransport {
   bool handshakeSucceeded();
   void handshakeFailed(int rc);
   void endHandshake(bool succeeded);
+  /// Aborts a handshake that ran out of time (`what` goes to the failure and the log line).
+  void handshakeTimedOut(const char* what, double seconds, bool warn);
+  void cancelHandshakeTimers();
   void startUserProtocol();
   void deliver(ByteView plaintext);
   void peerClosed();
@@ -102,15 +106,16 @@ class TlsConnection final : public Protocol, public ITLSTransport {
   std::shared_ptr<Protocol> protocol_;  // the user's, from the handshake to connectionLost
   std::optional<TlsPeerCertificate> peerCertificate_;
   DelayedCall handshakeTimer_;
+  DelayedCall firstByteTimer_;  // server: cancelled by the first byte of the ClientHello
   DelayedCall pumpCall_;
   ByteView input_;                   // ciphertext mbedTLS may read now (see feed)
   std::vector<std::uint8_t> pending_;  // ciphertext kept between reads (paused, or unread)
   std::vector<std::uint8_t> cipherOut_;
-  std::shared_ptr<IProducer> producer_;
+  // Bookkeeping only: the TCP transport pauses and resumes the producer on its own buffer.
+  ProducerSlot producer_{[this](std::exception_ptr e, const char* where) { userError(e, where); }};
   std::optional<Failure> failure_;  // why we closed (TLS error, timeout, user exception)
   Failure finalReason_;
   std::uint32_t verifyFlags_ = 0;  // what onSslVerify refused
-  bool streaming_ = false;
   bool handshakeEnded_ = false;
   bool userConnected_ = false;
   bool disconnecting_ = false;

@@ -55,17 +55,18 @@ namespace reactor {
 
 std::shared_ptr<IConnector> connectTLS(Reactor& reactor, std::string_view host, std::uint16_t port,
                                        std::shared_ptr<ClientFactory> factory, std::shared_ptr<TlsContext> context,
-                                       double timeout) {
+                                       double timeout, std::string_view bindAddress) {
   if (!factory) throw std::invalid_argument("connectTLS: null factory");
   if (!context || context->side() != TlsSide::Client) throw std::invalid_argument("connectTLS: needs a client TLS context");
   auto wrapping = std::make_shared<detail::TlsClientFactory>(reactor, std::move(context), std::move(factory));
-  return reactor.connectTCP(host, port, std::move(wrapping), timeout);
+  return reactor.connectTCP(host, port, std::move(wrapping), timeout, bindAddress);
 }
 
 std::shared_ptr<IConnector> connectTLS(Reactor& reactor, std::string_view host, std::uint16_t port,
                                        std::shared_ptr<ClientFactory> factory, const TlsOptions& options,
-                                       double timeout) {
-  return connectTLS(reactor, host, port, std::move(factory), TlsContext::create(TlsSide::Client, options), timeout);
+                                       double timeout, std::string_view bindAddress) {
+  return connectTLS(reactor, host, port, std::move(factory), TlsContext::create(TlsSide::Client, options), timeout,
+                    bindAddress);
 }
 
 }  // namespace reactor

@@ -1,7 +1,8 @@
 // The "tls" endpoint string (Twisted's "ssl:" server endpoint, with Modbus/TCP Security defaults):
 // "tls:802:cert=server.pem:key=server.key:ca=ca.pem[:require_client_cert=false][:min_version=1.2]
 // [:ciphersuites=A,B][:curves=x25519,secp256r1][:session_lifetime=3600][:session_cache=1024]
-// [:handshake_timeout=10][:max_handshakes=64][:interface=IP][:backlog=N]".
+// [:handshake_timeout=10][:max_handshakes=64][:max_handshakes_per_peer=8][:first_byte_timeout=2]
+// [:interface=IP][:backlog=N]".
 #include <charconv>
 #include <limits>
 #include <set>
@@ -74,7 +75,8 @@ TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& d) {
   static const std::set<std::string> kKnown = {
       "port",          "interface",   "backlog",      "cert",         "certKey",           "key",
       "privateKey",    "password",    "ca",           "caCertsFile",  "require_client_cert", "min_version",
-      "ciphersuites",  "handshake_timeout", "max_handshakes", "curves", "session_lifetime", "session_cache"};
+      "ciphersuites",  "handshake_timeout", "max_handshakes", "curves", "session_lifetime", "session_cache",
+      "max_handshakes_per_peer", "first_byte_timeout"};
   for (const auto& [key, value] : d.kwargs) {
     if (kKnown.count(key) == 0) throw EndpointError("unknown keyword '" + key + "' for endpoint 'tls'");
   }
@@ -99,6 +101,9 @@ TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& d) {
                                                          1 << 20));
   if (d.has("handshake_timeout")) o.handshakeTimeout = parseSeconds("handshake_timeout", d.get("handshake_timeout"));
   o.maxHandshakes = static_cast<std::size_t>(d.getInt("max_handshakes", 64, 0, std::numeric_limits<int>::max()));
+  o.maxHandshakesPerPeer = static_cast<std::size_t>(
+      d.getInt("max_handshakes_per_peer", static_cast<long>(o.maxHandshakesPerPeer), 0, std::numeric_limits<int>::max()));
+  if (d.has("first_byte_timeout")) o.firstByteTimeout = parseSeconds("first_byte_timeout", d.get("first_byte_timeout"));
   return o;
 }
 

@@ -1,5 +1,5 @@
-// listenTLS: Twisted's TLSMemoryBIOFactory over listenTCP, plus the cap on handshakes in progress
-// (a connection accepted beyond it is closed at once) and certificate reload.
+// listenTLS: Twisted's TLSMemoryBIOFactory over listenTCP, plus the caps on handshakes in progress
+// (TlsHandshakeGate: a connection accepted beyond them is closed at once) and certificate reload.
 #include "reactor/detail/tls_port.h"
 
 #include "reactor/detail/tls_connection.h"
@@ -14,35 +14,18 @@ namespace {
 class TlsServerFactory final : public ServerFactory {
  public:
   TlsServerFactory(Reactor& reactor, std::shared_ptr<Factory> userFactory, std::shared_ptr<TlsContext> context,
-                   std::shared_ptr<TlsHandshakeStats> stats)
+                   std::shared_ptr<TlsHandshakeGate> gate)
       : reactor_(reactor),
         userFactory_(std::move(userFactory)),
         context_(std::move(context)),
-        stats_(std::move(stats)) {}
+        gate_(std::move(gate)) {}
 
   std::shared_ptr<Protocol> buildProtocol(const Address& addr) override {
     std::shared_ptr<TlsConfig> config = context_->current();
-    std::size_t max = config->options().maxHandshakes;
-    if (max > 0 && stats_->inProgress >= max) {
-      ++stats_->refused;
-      double now = reactor_.seconds();
-      if (now - stats_->lastRefusalLog >= 1.0) {  // one line a second under a flood
-        stats_->lastRefusalLog = now;
-        log::warning("refusing TLS connection from ", addr.toString(), ": ", stats_->inProgress,
-                     " handshakes in progress (max_handshakes); ", stats_->refused, " refused so far");
-      }
-      return nullptr;
-    }
-    ++stats_->inProgress;
-    std::shared_ptr<TlsHandshakeStats> stats = stats_;
-    return std::make_shared<TlsConnection>(reactor_, std::move(config), userFactory_, [stats](bool succeeded) {
-      --stats->inProgress;
-      if (succeeded) {
-        ++stats->completed;
-      } else {
-        ++stats->failed;
-      }
-    });
+    if (!gate_->admit(addr, config->options(), reactor_.seconds())) return nullptr;
+    std::shared_ptr<TlsHandshakeGate> gate = gate_;
+    return std::make_shared<TlsConnection>(reactor_, std::move(config), userFactory_,
+                                           [gate, addr](bool succeeded) { gate->finished(addr, succeeded); });
   }
 
   void startFactory() override { userFactory_->doStart(); }
@@ -52,7 +35,7 @@ class TlsServerFactory final : public ServerFactory {
   Reactor& reactor_;
   std::shared_ptr<Factory> userFactory_;
   std::shared_ptr<TlsContext> context_;
-  std::shared_ptr<TlsHandshakeStats> stats_;
+  std::shared_ptr<TlsHandshakeGate> gate_;
 };
 
 }  // namespace
@@ -64,8 +47,8 @@ std::shared_ptr<TlsPort> TlsPort::listen(Reactor& reactor, std::uint16_t port, s
   if (context->side() != TlsSide::Server) throw std::invalid_argument("listenTLS: a client TLS context");
   std::shared_ptr<TlsPort> p(new TlsPort());
   p->context_ = std::move(context);
-  p->stats_ = std::make_shared<TlsHandshakeStats>();
-  auto wrapping = std::make_shared<TlsServerFactory>(reactor, std::move(factory), p->context_, p->stats_);
+  p->gate_ = std::make_shared<TlsHandshakeGate>();
+  auto wrapping = std::make_shared<TlsServerFactory>(reactor, std::move(factory), p->context_, p->gate_);
   p->tcpPort_ = reactor.listenTCP(port, std::move(wrapping), backlog, interface);
   return p;
 }

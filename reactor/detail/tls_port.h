@@ -1,25 +1,17 @@
 // listenTLS: a TCP listening port whose factory wraps every connection in a TlsConnection (Twisted's
-// TLSMemoryBIOFactory), with the cap on handshakes in progress and the handshake counters.
-// Internal to reactor/. Tests: tests/reactor/tls_test.cc
+// TLSMemoryBIOFactory), with the caps on handshakes in progress (TlsHandshakeGate) and its counters.
+// Internal to reactor/. Tests: tests/reactor/tls_handshake_test.cc, tls_flood_test.cc
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string_view>
 
+#include "reactor/detail/tls_handshake_gate.h"
 #include "reactor/protocol.h"
 #include "reactor/tls.h"
 
 namespace reactor::detail {
-
-/// Shared by a port, its factory and its connections (a connection may outlive its port).
-struct TlsHandshakeStats {
-  std::size_t inProgress = 0;
-  std::size_t completed = 0;
-  std::size_t failed = 0;
-  std::size_t refused = 0;
-  double lastRefusalLog = -1e9;
-};
 
 class TlsPort final : public ITLSListeningPort {
  public:
@@ -31,15 +23,15 @@ class TlsPort final : public ITLSListeningPort {
   void reload() override;
   void reload(const TlsOptions& options) override;
   TlsContext& context() override { return *context_; }
-  std::size_t handshakesInProgress() const override { return stats_->inProgress; }
-  std::size_t handshakesCompleted() const override { return stats_->completed; }
-  std::size_t handshakesFailed() const override { return stats_->failed; }
-  std::size_t connectionsRefused() const override { return stats_->refused; }
+  std::size_t handshakesInProgress() const override { return gate_->inProgress(); }
+  std::size_t handshakesCompleted() const override { return gate_->completed(); }
+  std::size_t handshakesFailed() const override { return gate_->failed(); }
+  std::size_t connectionsRefused() const override { return gate_->refused(); }
 
  private:
   TlsPort() = default;
   std::shared_ptr<TlsContext> context_;
-  std::shared_ptr<TlsHandshakeStats> stats_;
+  std::shared_ptr<TlsHandshakeGate> gate_;
   std::shared_ptr<IListeningPort> tcpPort_;
 };
 

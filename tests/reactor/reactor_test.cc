@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <future>
@@ -14,11 +15,13 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/reactor_harness.h"
 
 using reactor::asBytes;
+using reactor::DelayedCall;
 using reactor::Failure;
 using reactor::FailureType;
 using reactor::Phase;
@@ -112,17 +115,27 @@ TEST_CASE("callLater on the running reactor runs calls in deadline order") {
   std::vector<int> order;
   double start = r.seconds();
   double firstAt = 0;
-  r.callLater(0.03, [&] {
-    order.push_back(3);
-    r.stop();
-  });
-  r.callLater(0.01, [&] {
-    order.push_back(1);
+  // The deadlines are taken from the clock at each callLater: a test descheduled for 10 ms between
+  // two of them shifts them. So the order expected is the order of the deadlines as scheduled, and
+  // the reactor stops after all three, whichever runs last.
+  auto ran = [&](int id) {
+    order.push_back(id);
+    if (order.size() == 3) r.stop();
+  };
+  DelayedCall third = r.callLater(0.03, [&] { ran(3); });
+  DelayedCall first = r.callLater(0.01, [&] {
+    ran(1);
     firstAt = r.seconds();
   });
-  r.callLater(0.02, [&] { order.push_back(2); });
+  DelayedCall second = r.callLater(0.02, [&] { ran(2); });
+  std::vector<std::pair<double, int>> deadlines = {
+      {first.getTime(), 1}, {second.getTime(), 2}, {third.getTime(), 3}};
+  std::stable_sort(deadlines.begin(), deadlines.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<int> expected;
+  for (const auto& d : deadlines) expected.push_back(d.second);
   CHECK(runReactor(r));
-  CHECK(order == std::vector<int>{1, 2, 3});
+  CHECK(order == expected);
   CHECK(firstAt - start >= 0.01);
 }
 
@@ -403,6 +416,7 @@ TEST_CASE("stop closes every connection gracefully: clients see the pending data
 
 TEST_CASE("stop aborts a connection that does not drain within the grace period") {
   LoopCleanCheck clean;
+  LogCapture logs;
   Reactor r;
   r.setShutdownGracePeriod(0.2);
   auto server = std::make_shared<TestServerFactory<>>();
@@ -431,8 +445,8 @@ TEST_CASE("stop aborts a connection that does not drain within the grace period"
   client.join();
   CHECK(stopped);
   CHECK(clientConnected);
-  CHECK(stoppedAt - stopCalledAt >= 0.19);
-  CHECK(stoppedAt - stopCalledAt < 2.0);
+  CHECK(stoppedAt - stopCalledAt >= 0.19);  // lower bound only; runReactor's limit catches "never"
+  CHECK(logs.count("did not close within the grace period") == 1);
   REQUIRE(server->protocols.size() == 1);
   CHECK(server->protocols[0]->lostCount == 1);
   CHECK(server->protocols[0]->closedReason->check(FailureType::ConnectionAborted));

@@ -17,6 +17,7 @@
 #include "reactor/serial_options.h"
 #include "reactor/serial_port.h"
 #include "tests/support/pty_pair.h"
+#include "tests/reactor/when.h"
 #include "tests/support/reactor_harness.h"
 
 namespace {
@@ -285,12 +286,15 @@ TEST_CASE("pauseProducing on a serial port holds input until resumeProducing") {
   auto port = SerialPort::open(reactor, proto, optionsFor(pty));
   port->pauseProducing();
   std::string seenWhilePaused = "unset";
-  reactor.callLater(0.01, [&pty] { pty.write(std::string_view("xy")); });
-  reactor.callLater(0.08, [&] {
-    seenWhilePaused = proto->data;
-    CHECK(port->inWaiting() == 2);
-    port->resumeProducing();
-  });
+  REQUIRE(pty.write(std::string_view("xy")));
+  // Once both bytes wait in the driver (a condition, not a delay), nothing may have been read.
+  reactortest::when(
+      reactor, [&] { return port->inWaiting() == 2; },
+      [&] {
+        seenWhilePaused = proto->data;
+        CHECK(port->inWaiting() == 2);
+        port->resumeProducing();
+      });
   runReactor(reactor, 5.0);
   CHECK(seenWhilePaused.empty());
   CHECK(proto->data == "xy");

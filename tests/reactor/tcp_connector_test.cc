@@ -163,8 +163,7 @@ TEST_CASE("a connect that gets no answer reports clientConnectionFailed(TimeoutE
   double elapsed = r.seconds() - started;
   REQUIRE(client->failures.size() == 1);
   CHECK(client->failures[0].check(FailureType::TimeoutError));
-  CHECK(elapsed >= 0.29);
-  CHECK(elapsed < 3.0);
+  CHECK(elapsed >= 0.29);  // lower bound only: a loaded machine may be late, never early
   CHECK(r.connectionCount() == 0);
 }
 
@@ -308,14 +307,45 @@ TEST_CASE("stop() abandons a connection attempt in progress") {
   BlockingClient filler("127.0.0.1", full.port(), 1.0);  // backlog 0: one queued connection fills it
   REQUIRE(filler.connected());
   auto client = std::make_shared<TestClientFactory<>>();
-  r.setShutdownGracePeriod(2.0);
+  LogCapture logs;
+  // A grace period far beyond runReactor's limit: a stop that waited for it would fail the test.
+  r.setShutdownGracePeriod(60.0);
   r.callWhenRunning([&] {
     r.connectTCP("127.0.0.1", full.port(), client, 30.0);
     r.callLater(0.05, [&] { r.stop(); });
   });
-  double started = r.seconds();
   REQUIRE(runReactor(r));
-  CHECK(r.seconds() - started < 1.5);
+  CHECK(logs.count("did not close within the grace period") == 0);
   REQUIRE(client->failures.size() == 1);
   CHECK(client->protocols.empty());
+}
+
+TEST_CASE("connectTCP with a bindAddress connects from that local address") {
+  LoopCleanCheck clean;
+  Reactor reactor;
+  StopAfter stopper(reactor, 2);  // the bound connection is lost, the unbindable one failed
+  auto server = std::make_shared<TestServerFactory<>>();
+  std::string seenPeer;
+  server->setup = [&](AccumulatingProtocol& p) {
+    p.onMade = [&](AccumulatingProtocol& q) {
+      seenPeer = q.transport().getPeer().host;
+      q.transport().loseConnection();
+    };
+  };
+  auto port = reactor.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<TestClientFactory<>>();
+  std::string localHost;
+  client->setup = [&](AccumulatingProtocol& p) {
+    p.onMade = [&](AccumulatingProtocol& q) { localHost = q.transport().getHost().host; };
+  };
+  client->onLost = [&](IConnector&, const Failure&) { stopper.done(); };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, client, 5, "127.0.0.2");
+  auto unbindable = std::make_shared<TestClientFactory<>>();
+  unbindable->onFailed = [&](IConnector&, const Failure&) { stopper.done(); };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, unbindable, 5, "not-an-ip");
+  runReactor(reactor, 10);
+  CHECK(localHost == "127.0.0.2");
+  CHECK(seenPeer == "127.0.0.2");
+  CHECK(unbindable->failures.size() == 1);
+  CHECK(unbindable->buildCalls == 0);
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reactor/reactor.h"
+#include "tests/reactor/when.h"
 #include "tests/support/reactor_harness.h"
 
 using reactor::asBytes;
@@ -122,10 +123,13 @@ TEST_CASE("loseConnection waits for a registered pull producer to be unregistere
     p.transport().registerProducer(producer, false);
     p.transport().write(asBytes("data"));
     p.transport().loseConnection();
-    r.callLater(0.05, [&] {
-      connectedBeforeUnregister = server->transport().connected() && server->lostCount == 0;
-      server->transport().unregisterProducer();
-    });
+    // Once the data has arrived (a condition, not a delay) the close is still held back.
+    reactortest::when(
+        r, [&] { return client->data == "data"; },
+        [&] {
+          connectedBeforeUnregister = server->transport().connected() && server->lostCount == 0;
+          server->transport().unregisterProducer();
+        });
   };
   REQUIRE(runProtocolsWithReactor(r, server, client));
   CHECK(connectedBeforeUnregister);

@@ -17,6 +17,7 @@
 #include "reactor/endpoints.h"
 #include "reactor/reactor.h"
 #include "reactor/tls.h"
+#include "tests/reactor/when.h"
 #include "tests/support/certs.h"
 #include "tests/support/reactor_harness.h"
 
@@ -28,6 +29,7 @@ using reactor::testing::stopIfRunning;
 using reactor::testing::TestServerFactory;
 using testsupport::CommandResult;
 using testsupport::testCertificates;
+using reactortest::when;
 
 namespace {
 
@@ -38,17 +40,6 @@ TlsOptions serverOptions() {
   o.keyFile = c.server.key;
   o.caFile = c.ca.cert;
   return o;
-}
-
-/// Polls `ready` every 5 ms on the reactor (bounded by runReactor's limit) and then runs `then`.
-void when(Reactor& reactor, std::function<bool()> ready, std::function<void()> then) {
-  if (ready()) {
-    then();
-    return;
-  }
-  reactor.callLater(0.005, [&reactor, ready = std::move(ready), then = std::move(then)]() mutable {
-    when(reactor, std::move(ready), std::move(then));
-  });
 }
 
 /// A TLS server on 127.0.0.1 whose factory keeps every protocol it built (one per handshake that

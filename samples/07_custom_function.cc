@@ -16,7 +16,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/application/custom_function.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/application/pdu.h"
 #include "reactor/reactor.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "datastore/server_context.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/servers/server_options.h"
 #include "reactor/reactor.h"

@@ -2,6 +2,7 @@
 #include "protocols/servers/modbus_tls_server.h"
 
 #include <exception>
+#include <string>
 
 #include "reactor/endpoints.h"
 #include "reactor/log.h"
@@ -35,10 +36,16 @@ reactor::Address ModbusTlsServer::listen(std::string_view endpoint) {
 void ModbusTlsServer::reloadCertificates() {
   std::exception_ptr first;
   for (const auto& p : ports()) {
+    const std::string host = p->getHost().toString();
     try {
-      p->reload();
+      // The context, not the port: the port's reload() logs a line of its own, and a reload
+      // logs one line per endpoint.
+      p->context().reload();
+      reactor::log::info("reloaded the certificate, key and CA of tls ", host, " (generation ",
+                         p->context().generation(), "): new connections use them, open ones continue");
     } catch (const std::exception& e) {
-      reactor::log::error("TLS on ", p->getHost().toString(), ": reload failed, keeping the current files: ", e.what());
+      reactor::log::error("reloading the certificate, key and CA of tls ", host,
+                          " failed, keeping the current ones: ", e.what());
       if (!first) first = std::current_exception();
     }
   }

@@ -18,7 +18,6 @@
 #include "protocols/servers/server_options.h"
 #include "protocols/servers/start_server.h"
 #include "protocols/servers/tls_server_options.h"
-#include "protocols/servers/tls_server_settings.h"
 #include "reactor/address.h"
 #include "reactor/reactor.h"
 #include "reactor/tls.h"
@@ -37,8 +36,8 @@ class ModbusTlsServer : public ListeningServer<reactor::ITLSListeningPort> {
   reactor::Address listen(std::string_view endpoint);
 
   /// Re-reads certificate, key and CA files of every endpoint (what SIGHUP should call): new
-  /// connections use them, open ones continue. Throws reactor::TlsError (the first failure) and
-  /// keeps the old files for that endpoint.
+  /// connections use them, open ones continue. Logs one line per endpoint, reloaded or not.
+  /// Throws reactor::TlsError (the first failure) and keeps the old files for that endpoint.
   void reloadCertificates();
   /// Replaces the roles for new connections.
   void setRoles(std::optional<RoleTable> roles) { factory_->setRoles(std::move(roles)); }

@@ -1,6 +1,7 @@
 // The settings of a TLS server entry in uvmodbus-server's configuration: its endpoint and the
 // TlsServerOptions read from "roles", "default_role", "tls_framing" and "bare_pdu_unit". The
 // endpoint's keywords are checked here; its certificate files are read when the server listens.
+// The JSON form of an entry is read by protocols/config/tls_server_entry.h.
 // Tests: tests/protocols/application/roles_test.cc, tests/protocols/config/
 #pragma once
 
@@ -25,10 +26,5 @@ struct TlsServerSettings {
 TlsServerSettings parseTlsSettings(const std::string& endpoint, std::string_view rolesJson = {},
                                    std::optional<std::string> defaultRole = std::nullopt,
                                    std::string_view framing = "mbap");
-
-/// The same from one server entry of the JSON configuration: reads "endpoint", "roles",
-/// "default_role" (null or a name), "tls_framing" and "bare_pdu_unit"; other keys are left to the
-/// caller. Throws RoleConfigError / reactor::EndpointError.
-TlsServerSettings parseTlsServerEntry(std::string_view serverEntryJson);
 
 }  // namespace modbus

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocols/config/detail/config_json.h"
+#include "protocols/config/detail/device_config_json.h"
 
 namespace modbus {
 namespace {
@@ -153,6 +154,10 @@ void applyFifos(const Json& j, const std::string& path, FifoQueues& fifos) {
 
 }  // namespace
 
+}  // namespace modbus
+
+namespace modbus::config {
+
 void applyDeviceConfig(const Json& unit, const std::string& path, DeviceContext& device) {
   if (!unit.is_object()) fail(path, "expected an object, got " + config::describeType(unit));
   if (unit.contains("identity")) applyIdentity(unit["identity"], config::joinPath(path, "identity"), device.identity());
@@ -165,14 +170,12 @@ void applyDeviceConfig(const Json& unit, const std::string& path, DeviceContext&
   if (unit.contains("fifos")) applyFifos(unit["fifos"], config::joinPath(path, "fifos"), device.fifos());
 }
 
+}  // namespace modbus::config
+
+namespace modbus {
+
 void applyDeviceConfig(std::string_view unitJson, DeviceContext& device) {
-  Json unit;
-  try {
-    unit = Json::parse(unitJson.begin(), unitJson.end());
-  } catch (const Json::parse_error& e) {
-    throw ConfigError(std::string("invalid JSON: ") + e.what());
-  }
-  applyDeviceConfig(unit, "", device);
+  config::applyDeviceConfig(config::parseJson(unitJson), "", device);
 }
 
 }  // namespace modbus

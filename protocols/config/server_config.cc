@@ -22,6 +22,7 @@
 #include "datastore/sparse_data_block.h"
 #include "protocols/config/detail/config_json.h"
 #include "protocols/config/detail/tls_entry.h"
+#include "protocols/config/detail/device_config_json.h"
 #include "protocols/config/device_config.h"
 #include "protocols/devices/remote_device.h"
 #include "protocols/servers/modbus_serial_server.h"
@@ -167,7 +168,7 @@ std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
     offset = static_cast<int>(unit.child("address_offset").integer(-65535, 65535, "an address offset"));
   }
   auto device = std::make_shared<DeviceContext>(std::move(tables), offset);
-  applyDeviceConfig(unit.json(), unit.path(), *device);
+  config::applyDeviceConfig(unit.json(), unit.path(), *device);
   return device;
 }
 

@@ -20,7 +20,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_serial_server.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/servers/modbus_udp_server.h"
 #include "protocols/application/roles.h"

@@ -9,7 +9,7 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 
 int main(int argc, char** argv) {
   std::string endpoint = argc > 1 ? argv[1] : "tcp:5020:interface=127.0.0.1";

@@ -11,7 +11,7 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "reactor/log.h"
 #include "reactor/looping_call.h"
 #include "reactor/reactor.h"

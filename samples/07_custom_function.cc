@@ -17,7 +17,7 @@
 #include "datastore/server_context.h"
 #include "framers/bytes_be.h"
 #include "protocols/application/custom_function.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/application/pdu.h"
 #include "reactor/reactor.h"
 

@@ -11,7 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "protocols/servers/modbus_tls_server.h"
-#include "protocols/config/server_config.h"
+#include "protocols/config/server_startup.h"
 #include "reactor/failure.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"

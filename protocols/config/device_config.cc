@@ -12,40 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include "protocols/config/detail/config_json.h"
+#include "protocols/config/detail/device_config_json.h"
 
 namespace modbus {
 namespace {
 
 using Json = nlohmann::json;
 
-[[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw ConfigError((path.empty() ? std::string("configuration") : path) + ": " + problem);
-}
-
-/// An integer in [min, max]: a JSON integer or a "0x…" string.
-std::int64_t integer(const Json& j, const std::string& path, std::int64_t min, std::int64_t max,
-                     const std::string& what) {
-  std::optional<std::int64_t> value;
-  std::string shown = j.dump();
-  if (j.is_number_unsigned()) {
-    auto u = j.get<std::uint64_t>();
-    value = u > static_cast<std::uint64_t>(max) ? max + 1 : static_cast<std::int64_t>(u);
-  } else if (j.is_number_integer()) {
-    value = j.get<std::int64_t>();
-  } else if (j.is_string()) {
-    shown = j.get<std::string>();
-    value = config::parseIntText(shown, /*allowDecimal=*/false);
-    if (!value) fail(path, "\"" + shown + "\" is not a number (write numbers without quotes, or hex as \"0x…\")");
-  } else if (j.is_number_float()) {
-    fail(path, shown + " is not a whole number");
-  } else {
-    fail(path, "expected " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + "), got " + config::describeType(j));
-  }
-  if (*value < min || *value > max) {
-    fail(path, shown + " is not " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + ")");
-  }
-  return *value;
-}
+using config::expectObject;
+using config::fail;
+using config::integer;
 
 /// An object key that is a number ("12" or "0x0C") in [min, max].
 std::int64_t numericKey(const std::string& key, const std::string& path, std::int64_t min, std::int64_t max,
@@ -55,19 +31,6 @@ std::int64_t numericKey(const std::string& key, const std::string& path, std::in
     fail(path, "\"" + key + "\" is not " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + ")");
   }
   return *value;
-}
-
-void expectObject(const Json& j, const std::string& path, std::initializer_list<const char*> allowed) {
-  if (!j.is_object()) fail(path, "expected an object, got " + config::describeType(j));
-  if (allowed.size() == 0) return;
-  for (const auto& [key, value] : j.items()) {
-    bool known = false;
-    for (const char* a : allowed) known = known || key == a;
-    if (known) continue;
-    std::string list;
-    for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-    fail(config::joinPath(path, key), "unknown key (expected one of: " + list + ")");
-  }
 }
 
 /// A string as its bytes, or an array of bytes (0..255, "0x…" allowed).
@@ -191,6 +154,10 @@ void applyFifos(const Json& j, const std::string& path, FifoQueues& fifos) {
 
 }  // namespace
 
+}  // namespace modbus
+
+namespace modbus::config {
+
 void applyDeviceConfig(const Json& unit, const std::string& path, DeviceContext& device) {
   if (!unit.is_object()) fail(path, "expected an object, got " + config::describeType(unit));
   if (unit.contains("identity")) applyIdentity(unit["identity"], config::joinPath(path, "identity"), device.identity());
@@ -203,14 +170,12 @@ void applyDeviceConfig(const Json& unit, const std::string& path, DeviceContext&
   if (unit.contains("fifos")) applyFifos(unit["fifos"], config::joinPath(path, "fifos"), device.fifos());
 }
 
+}  // namespace modbus::config
+
+namespace modbus {
+
 void applyDeviceConfig(std::string_view unitJson, DeviceContext& device) {
-  Json unit;
-  try {
-    unit = Json::parse(unitJson.begin(), unitJson.end());
-  } catch (const Json::parse_error& e) {
-    throw ConfigError(std::string("invalid JSON: ") + e.what());
-  }
-  applyDeviceConfig(unit, "", device);
+  config::applyDeviceConfig(config::parseJson(unitJson), "", device);
 }
 
 }  // namespace modbus

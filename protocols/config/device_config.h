@@ -1,16 +1,14 @@
 // The per-unit device keys of the JSON configuration ("identity", "server_id", "exception_status",
 // "files", "fifos"), applied to a DeviceContext; the C++ counterpart of pymodbus's identity= and
-// of the file/FIFO stores pymodbus lacks.
+// of the file/FIFO stores pymodbus lacks. Free of nlohmann, which the package does not provide.
+// Tests: tests/protocols/config/device_config_test.cc
 #pragma once
 
 #include <array>
-#include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "datastore/device_context.h"
-#include "protocols/config/server_config.h"
+#include "protocols/config/config_error.h"
 
 namespace modbus {
 
@@ -23,14 +21,11 @@ namespace modbus {
 inline constexpr std::array<const char*, 5> kDeviceConfigKeys = {"identity", "server_id", "exception_status", "files",
                                                                   "fifos"};
 
-/// Applies the device keys present in `unit` (the JSON object of one unit; its other keys are
-/// left to the caller) to `device`. `path` is the unit's JSON path ("units.1"), put in front of
-/// every message. Throws ConfigError for a wrong type, an unknown key inside these objects, or a
-/// value out of range (a reserved identity object, a record number past 9999, ...).
-void applyDeviceConfig(const nlohmann::json& unit, const std::string& path, DeviceContext& device);
-
-/// Same, from JSON text (an object with any of the keys above). Throws ConfigError, also for
-/// invalid JSON.
+/// Applies the device keys present in `unitJson` (the JSON text of one unit: an object with any of
+/// the keys above; its other keys are ignored) to `device`. Throws ConfigError naming the key for
+/// invalid JSON, a wrong type, an unknown key inside these objects, or a value out of range (a
+/// reserved identity object, a record number past 9999, ...). The configuration's parser applies
+/// the same keys to a parsed unit through detail/device_config_json.h.
 void applyDeviceConfig(std::string_view unitJson, DeviceContext& device);
 
 }  // namespace modbus

@@ -1,5 +1,6 @@
-// The JSON server configuration: parse and validate (nlohmann::json), build the datastore, start
-// the servers. Every error names the JSON path of the value it is about.
+// The JSON server configuration: parse and validate (nlohmann::json) and build the datastore and
+// the server entries; server_startup.cc starts them. Every error names the JSON path of the value
+// it is about.
 #include "protocols/config/server_config.h"
 
 #include <algorithm>
@@ -20,10 +21,11 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
 #include "protocols/config/detail/config_json.h"
+#include "protocols/config/detail/tls_entry.h"
+#include "protocols/config/detail/device_config_json.h"
 #include "protocols/config/device_config.h"
-#include "protocols/servers/modbus_serial_server.h"
-#include "protocols/servers/server_for_endpoint.h"
 #include "protocols/devices/remote_device.h"
+#include "protocols/servers/modbus_serial_server.h"
 #include "protocols/application/roles.h"
 #include "reactor/endpoints.h"
 #include "reactor/log.h"
@@ -42,162 +44,10 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
 constexpr std::int64_t kMinInputBuffer = 513;
 
 using config::describeType;
+using config::Node;
+using config::parseJson;
 using config::joinPath;
 using config::parseIntText;
-
-/// A JSON value and its path ("units.1.coils.values[3]"), for messages.
-class Node {
- public:
-  Node(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
-
-  const Json& json() const { return json_; }
-  const std::string& path() const { return path_; }
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw ConfigError((path_.empty() ? std::string("configuration") : path_) + ": " + problem);
-  }
-
-  /// Requires an object whose keys are all in `allowed` (a typo is an error naming the key).
-  void expectObject(std::initializer_list<const char*> allowed) const {
-    if (!json_.is_object()) fail("expected an object, got " + describeType(json_));
-    for (const auto& [key, value] : json_.items()) {
-      bool known = false;
-      for (const char* a : allowed) known = known || key == a;
-      if (known) continue;
-      std::string list;
-      for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-      child(key).fail("unknown key (expected one of: " + list + ")");
-    }
-  }
-
-  bool has(const char* key) const { return json_.contains(key); }
-  Node child(const std::string& key) const { return Node(json_.at(key), joinPath(path_, key)); }
-  Node element(std::size_t i) const { return Node(json_.at(i), path_ + "[" + std::to_string(i) + "]"); }
-
-  /// An integer in [min, max]: a JSON integer or a "0x…" string. `what` completes "is not …".
-  std::int64_t integer(std::int64_t min, std::int64_t max, const std::string& what) const {
-    std::int64_t value = 0;
-    std::string shown = json_.dump();
-    if (json_.is_number_unsigned()) {
-      auto u = json_.get<std::uint64_t>();
-      if (max < 0 || u > static_cast<std::uint64_t>(max)) outOfRange(shown, min, max, what);
-      value = static_cast<std::int64_t>(u);
-    } else if (json_.is_number_integer()) {
-      value = json_.get<std::int64_t>();
-    } else if (json_.is_string()) {
-      shown = json_.get<std::string>();
-      auto parsed = parseIntText(shown, /*allowDecimal=*/false);
-      if (!parsed) {
-        fail("\"" + shown + "\" is not a number (write numbers without quotes, or hex as \"0x…\")");
-      }
-      value = *parsed;
-    } else if (json_.is_number_float()) {
-      fail(shown + " is not a whole number");
-    } else {
-      fail("expected " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + "), got " +
-           describeType(json_));
-    }
-    if (value < min || value > max) outOfRange(shown, min, max, what);
-    return value;
-  }
-
-  /// A number of seconds (integer or fractional), at least 0.
-  double seconds() const {
-    if (!json_.is_number()) fail("expected a number of seconds, got " + describeType(json_));
-    double value = json_.get<double>();
-    if (value < 0) fail(json_.dump() + " is not a duration (seconds, 0 or more)");
-    return value;
-  }
-
-  bool boolean() const {
-    if (!json_.is_boolean()) fail("expected true or false, got " + describeType(json_));
-    return json_.get<bool>();
-  }
-
-  std::string string() const {
-    if (!json_.is_string()) fail("expected a string, got " + describeType(json_));
-    return json_.get<std::string>();
-  }
-
-  /// A coil or discrete input value: 0, 1, true or false.
-  bool bit() const {
-    if (json_.is_boolean()) return json_.get<bool>();
-    std::optional<std::int64_t> value;
-    std::string shown = json_.dump();
-    if (json_.is_number_unsigned()) {
-      value = json_.get<std::uint64_t>() > 1 ? 2 : static_cast<std::int64_t>(json_.get<std::uint64_t>());
-    } else if (json_.is_number_integer()) {
-      value = json_.get<std::int64_t>();
-    } else if (json_.is_string()) {
-      shown = json_.get<std::string>();
-      value = parseIntText(shown, /*allowDecimal=*/false);
-    }
-    if (!value || (*value != 0 && *value != 1)) fail(shown + " is not a bit value (0, 1, true or false)");
-    return *value == 1;
-  }
-
-  std::uint16_t registerValue() const { return static_cast<std::uint16_t>(integer(0, 65535, "a register value")); }
-
- private:
-  [[noreturn]] void outOfRange(const std::string& shown, std::int64_t min, std::int64_t max,
-                               const std::string& what) const {
-    fail(shown + " is not " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + ")");
-  }
-
-  const Json& json_;
-  std::string path_;
-};
-
-/// Parses with nlohmann, and also rejects a key repeated in one object (JSON lets the last one
-/// win silently, which would hide a copy-and-paste mistake such as two "1" units).
-Json parseJson(std::string_view text) {
-  struct Frame {
-    std::string path;
-    bool isArray;
-    std::size_t index = 0;
-    std::string key;
-    std::set<std::string> keys;
-  };
-  std::vector<Frame> stack;
-  auto pathOfNewValue = [&stack]() -> std::string {
-    if (stack.empty()) return {};
-    const Frame& top = stack.back();
-    return top.isArray ? top.path + "[" + std::to_string(top.index) + "]" : joinPath(top.path, top.key);
-  };
-  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        stack.push_back(Frame{pathOfNewValue(), event == Json::parse_event_t::array_start, 0, {}, {}});
-        break;
-      case Json::parse_event_t::key: {
-        Frame& top = stack.back();
-        top.key = parsed.get<std::string>();
-        if (!top.keys.insert(top.key).second) {
-          throw ConfigError(joinPath(top.path, top.key) + ": duplicate key (each key may appear once)");
-        }
-        break;
-      }
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        stack.pop_back();
-        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
-        break;
-      case Json::parse_event_t::value:
-        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
-        break;
-    }
-    return true;
-  };
-  try {
-    return Json::parse(text.begin(), text.end(), callback);
-  } catch (const Json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
-    std::string what = e.what();
-    auto at = what.find("parse error");
-    throw ConfigError("invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
-  }
-}
 
 // --- tables -------------------------------------------------------------------------------------
 
@@ -318,7 +168,7 @@ std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
     offset = static_cast<int>(unit.child("address_offset").integer(-65535, 65535, "an address offset"));
   }
   auto device = std::make_shared<DeviceContext>(std::move(tables), offset);
-  applyDeviceConfig(unit.json(), unit.path(), *device);
+  config::applyDeviceConfig(unit.json(), unit.path(), *device);
   return device;
 }
 
@@ -512,34 +362,16 @@ FramerType parseFramer(const Node& server, Kind kind, const std::string& endpoin
   return chosen.value_or(FramerType::Socket);
 }
 
-/// "roles", "default_role", "tls_framing" and "bare_pdu_unit" of a tls: entry, parsed by the TLS
-/// server's own parser (protocols/servers/modbus_tls_server.h) with our JSON paths in front of its messages.
-TlsServerOptions parseTlsEntry(const Node& server, const std::string& endpoint) {
-  std::string roles;
-  if (server.has("roles") && !server.child("roles").json().is_null()) roles = server.child("roles").json().dump();
-  std::optional<std::string> defaultRole;
-  if (server.has("default_role")) {
-    Node role = server.child("default_role");
-    if (!role.json().is_null()) {
-      if (!role.json().is_string()) role.fail("expected null or a role name, got " + describeType(role.json()));
-      defaultRole = role.json().get<std::string>();
-    }
-  }
-  std::string framing = server.has("tls_framing") ? server.child("tls_framing").string() : "mbap";
-  TlsServerSettings settings;
+/// The TLS keys of a tls: entry, read by the one TLS-entry parser (detail/tls_entry.h) with our
+/// JSON paths in front of the messages it leaves to its caller.
+TlsServerOptions parseTlsOptions(const Node& server) {
   try {
-    settings = parseTlsSettings(endpoint, roles, std::move(defaultRole), framing);
+    return config::parseTlsEntry(server).tls;
   } catch (const RoleConfigError& e) {
     throw ConfigError(joinPath(server.path(), e.what()));  // "roles.Reader.functions[2]: …"
   } catch (const reactor::EndpointError& e) {
     server.child("endpoint").fail(e.what());
   }
-  if (server.has("bare_pdu_unit")) {
-    Node unit = server.child("bare_pdu_unit");
-    if (settings.tls.framing != TlsFraming::BarePdu) unit.fail("applies only with \"tls_framing\": \"bare_pdu\"");
-    settings.tls.barePduUnit = static_cast<std::uint8_t>(unit.integer(0, 255, "a unit id"));
-  }
-  return settings.tls;
 }
 
 /// "broadcast_enable" and "missing_unit" (issue 3), at the top level or in a server entry.
@@ -585,7 +417,7 @@ ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
     o.maxInputBuffer =
         static_cast<std::size_t>(server.child("max_input_buffer").integer(kMinInputBuffer, kMaxInt, "a byte count"));
   }
-  if (kind == Kind::Tls) entry.tls = parseTlsEntry(server, entry.endpoint);
+  if (kind == Kind::Tls) entry.tls = parseTlsOptions(server);
   return entry;
 }
 
@@ -641,75 +473,6 @@ ServerConfig loadServerConfig(const std::string& path) {
   } catch (const ConfigError& e) {
     throw ConfigError(path + ": " + e.what());
   }
-}
-
-std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
-  std::vector<std::unique_ptr<ModbusServer>> servers;
-  // Gateway units: one downstream connection each, shared by every server.
-  std::map<std::uint8_t, std::shared_ptr<RemoteDevice>> remotes;
-  for (const auto& [unitId, remote] : config.remotes) {
-    RemoteDeviceOptions options;
-    options.unitId = remote.unitId;
-    options.timeout = remote.timeout;
-    remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
-  }
-  for (std::size_t i = 0; i < config.servers.size(); ++i) {
-    const ServerEntry& entry = config.servers[i];
-    const std::string where = "servers[" + std::to_string(i) + "].endpoint: ";
-    std::unique_ptr<ModbusServer> server;
-    try {
-      if (entry.tls) {
-        auto tls = std::make_unique<ModbusTlsServer>(reactor, config.context, *entry.tls, entry.options);
-        for (const auto& [unitId, device] : remotes) tls->factory().setAsyncDevice(unitId, device);
-        tls->listen(entry.endpoint);
-        server = std::move(tls);
-      } else {
-        server = makeServerForEndpoint(reactor, entry.endpoint, entry.options.framer, config.context, entry.options);
-        if (!server) throw ConfigError(where + "this endpoint type is not served (use tcp:, udp:, serial: or tls:)");
-        // Requests are only read once the reactor runs, so the gateway units are in place in time.
-        if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) {
-          for (const auto& [unitId, device] : remotes) tcp->factory().setAsyncDevice(unitId, device);
-        }
-      }
-    } catch (const reactor::EndpointError& e) {
-      throw ConfigError(where + e.what());
-    } catch (const reactor::TlsError& e) {
-      // A certificate, key or CA file that cannot be used is a configuration mistake.
-      throw ConfigError(where + e.what());
-    }
-    servers.push_back(std::move(server));
-  }
-  // ServerStop() shuts every server down; once they all are, the process's reactor ends too.
-  auto remaining = std::make_shared<std::size_t>(servers.size());
-  for (auto& server : servers) {
-    server->onShutdown = [remaining, &reactor] {
-      if (--*remaining == 0) stopReactorIfRunning(reactor);
-    };
-  }
-  return servers;
-}
-
-std::size_t reloadTlsCertificates(const std::vector<std::unique_ptr<ModbusServer>>& servers) {
-  std::size_t failed = 0;
-  for (const auto& server : servers) {
-    auto* tls = dynamic_cast<ModbusTlsServer*>(server.get());
-    if (tls == nullptr) continue;
-    bool ok = true;
-    for (const auto& port : tls->ports()) {
-      const std::string host = port->getHost().toString();
-      try {
-        port->reload();
-        reactor::log::info("reloaded the certificate, key and CA of tls ", host, " (generation ",
-                           port->context().generation(), "): new connections use them, open ones continue");
-      } catch (const std::exception& e) {
-        ok = false;
-        reactor::log::error("reloading the certificate, key and CA of tls ", host,
-                            " failed, keeping the current ones: ", e.what());
-      }
-    }
-    if (!ok) ++failed;
-  }
-  return failed;
 }
 
 }  // namespace modbus

@@ -165,10 +165,8 @@ void ModbusSerialServer::doShutdown() {
 }
 
 void StartSerialServer(std::shared_ptr<ServerContext> context, std::string_view endpoint, SerialServerOptions options) {
-  reactor::Reactor reactor;
-  ModbusSerialServer server(reactor, std::move(context), std::move(options));
-  server.open(endpoint);
-  runUntilShutdown(server);
+  serveUntilShutdown<ModbusSerialServer>(
+      endpoint, [](ModbusSerialServer& server, std::string_view address) { server.open(address); }, std::move(context), std::move(options));
 }
 
 }  // namespace modbus

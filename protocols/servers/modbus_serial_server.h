@@ -16,6 +16,7 @@
 #include "protocols/servers/server_for_endpoint.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/servers/server_options.h"
+#include "protocols/servers/start_server.h"
 #include "reactor/address.h"
 #include "reactor/delayed_call.h"
 #include "reactor/reactor.h"

@@ -1,18 +1,14 @@
-// Port of pymodbus's server classes and start helpers (server/server.py, startstop.py): several
-// servers may share one reactor, and ServerStop() stops every one of them (pymodbus's stops only
-// the last server created, pymodbus#1297).
+// The base of every Modbus server (TCP, UDP, TLS, serial) and pymodbus's process-wide ServerStop()
+// (server/server.py, startstop.py): several servers may share one reactor, and ServerStop() stops
+// every one of them (pymodbus's stops only the last server created, pymodbus#1297).
+// The transports' servers: modbus_tcp_server.h, modbus_udp_server.h, modbus_tls_server.h,
+// modbus_serial_server.h; their blocking Start*Server helpers run through start_server.h.
+// Tests: tests/integration/samples_test.cc (ServerStop), tests/protocols/servers/.
 #pragma once
 
+#include <cstddef>
 #include <functional>
-#include <memory>
-#include <string_view>
-#include <vector>
 
-#include "datastore/server_context.h"
-#include "protocols/servers/modbus_server_factory.h"
-#include "protocols/servers/server_options.h"
-#include "reactor/address.h"
-#include "reactor/interfaces.h"
 #include "reactor/reactor.h"
 
 namespace modbus {
@@ -39,43 +35,6 @@ class ModbusServer {
   reactor::Reactor& reactor_;
   bool shutDown_ = false;
 };
-
-/// Stops `reactor` if it runs; a stop already under way (a signal came first) is not an error.
-/// What every server's onShutdown does when the server owns its reactor's lifetime.
-void stopReactorIfRunning(reactor::Reactor& reactor);
-
-/// Runs `server`'s reactor, with SIGINT/SIGTERM handlers, until the server shuts down
-/// (ServerStop(), a signal): the common tail of every blocking Start*Server helper, once the
-/// server listens or has its line open.
-void runUntilShutdown(ModbusServer& server);
-
-/// Modbus/TCP (MBAP by default; RTU or ASCII over TCP with ServerOptions::framer).
-class ModbusTcpServer : public ModbusServer {
- public:
-  ModbusTcpServer(reactor::Reactor& reactor, std::shared_ptr<ServerContext> context, ServerOptions options = {});
-  ~ModbusTcpServer() override;
-
-  /// Listens on an endpoint string ("tcp:5020:interface=127.0.0.1"); call again for more endpoints.
-  /// Returns the bound address (the real port when the string said 0). Throws
-  /// reactor::EndpointError or reactor::CannotListenError.
-  reactor::Address listen(std::string_view endpoint);
-  std::vector<reactor::Address> addresses() const;
-  ModbusServerFactory& factory() { return *factory_; }
-  std::shared_ptr<ModbusServerFactory> factoryPtr() const { return factory_; }
-
- protected:
-  void doShutdown() override;
-
- private:
-  std::shared_ptr<ModbusServerFactory> factory_;
-  std::vector<std::shared_ptr<reactor::IListeningPort>> ports_;
-};
-
-/// pymodbus's StartTcpServer: blocks, serving `context` on `address` (an endpoint string, e.g.
-/// "tcp:5020:interface=127.0.0.1"; default "tcp:502") with a reactor of its own, until ServerStop(),
-/// SIGINT or SIGTERM. Throws if it cannot listen.
-void StartTcpServer(std::shared_ptr<ServerContext> context, std::string_view address = "tcp:502",
-                    ServerOptions options = {});
 
 /// Thread-safe: shuts down every running server in this process (every Start*Server call returns).
 void ServerStop();

@@ -20,29 +20,17 @@ ProcessorOptions processorOptions(const ServerOptions& options) {
 
 ModbusUdpServer::ModbusUdpServer(reactor::Reactor& reactor, std::shared_ptr<ServerContext> context,
                                  ServerOptions options)
-    : ModbusServer(reactor),
+    : ListeningServer(reactor),
       options_(std::move(options)),
       processor_(std::make_shared<RequestProcessor>(std::move(context), processorOptions(options_))) {}
-
-ModbusUdpServer::~ModbusUdpServer() {
-  for (auto& p : ports_) p->stopListening();
-}
 
 reactor::Address ModbusUdpServer::listen(std::string_view endpoint) {
   reactor::UdpEndpoint e = reactor::parseUdpEndpoint(reactor::parseEndpoint(endpoint));
   auto protocol = std::make_shared<ModbusUdpProtocol>(processor_, options_.framer);
-  auto port = reactor().listenUDP(e.port, protocol, e.interface, e.maxPacketSize);
-  reactor::Address host = port->getHost();
+  reactor::Address host = addPort(reactor().listenUDP(e.port, protocol, e.interface, e.maxPacketSize));
   protocols_.push_back(std::move(protocol));
-  ports_.push_back(std::move(port));
   reactor::log::info("listening on udp ", host.toString(), " (framer ", framerTypeName(options_.framer), ")");
   return host;
-}
-
-std::vector<reactor::Address> ModbusUdpServer::addresses() const {
-  std::vector<reactor::Address> out;
-  for (const auto& p : ports_) out.push_back(p->getHost());
-  return out;
 }
 
 std::size_t ModbusUdpServer::requestCount() const {
@@ -57,15 +45,10 @@ std::size_t ModbusUdpServer::malformedCount() const {
   return n;
 }
 
-void ModbusUdpServer::doShutdown() {
-  for (auto& p : ports_) p->stopListening();
-}
+void ModbusUdpServer::doShutdown() { stopListening(); }
 
 void StartUdpServer(std::shared_ptr<ServerContext> context, std::string_view address, ServerOptions options) {
-  reactor::Reactor reactor;
-  ModbusUdpServer server(reactor, std::move(context), options);
-  server.listen(address);
-  runUntilShutdown(server);
+  serveUntilShutdown<ModbusUdpServer>(address, &ModbusUdpServer::listen, std::move(context), options);
 }
 
 }  // namespace modbus

@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "datastore/server_context.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/listening_server.h"
 #include "protocols/serving/modbus_udp_protocol.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/servers/server_options.h"
+#include "protocols/servers/start_server.h"
 #include "reactor/address.h"
 #include "reactor/interfaces.h"
 #include "reactor/reactor.h"
@@ -23,16 +24,14 @@ namespace modbus {
 /// Every port of the server shares one RequestProcessor (register custom function codes on it).
 /// Uses ServerOptions::framer, ignoreMissingSlaves, missingUnit and broadcastEnable; the connection
 /// options and the trace hooks do not apply (yet).
-class ModbusUdpServer : public ModbusServer {
+class ModbusUdpServer : public ListeningServer<reactor::IListeningPort> {
  public:
   ModbusUdpServer(reactor::Reactor& reactor, std::shared_ptr<ServerContext> context, ServerOptions options = {});
-  ~ModbusUdpServer() override;
 
   /// Listens on "udp:PORT[:interface=IP][:maxPacketSize=N]" (or "udp6:..."); call again for more
   /// ports. Returns the bound address (the real port for 0). Throws reactor::EndpointError or
   /// reactor::CannotListenError.
   reactor::Address listen(std::string_view endpoint);
-  std::vector<reactor::Address> addresses() const;
   RequestProcessor& processor() { return *processor_; }
   const ServerOptions& options() const { return options_; }
   /// Sums over the server's ports.
@@ -46,7 +45,6 @@ class ModbusUdpServer : public ModbusServer {
   ServerOptions options_;
   std::shared_ptr<RequestProcessor> processor_;
   std::vector<std::shared_ptr<ModbusUdpProtocol>> protocols_;
-  std::vector<std::shared_ptr<reactor::IListeningPort>> ports_;
 };
 
 /// pymodbus's StartUdpServer: blocks, serving `context` on `address` ("udp:5020:interface=..."; default

@@ -11,7 +11,7 @@
 
 #include "datastore/server_context.h"
 #include "framers/framer_type.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/server_options.h"
 #include "reactor/reactor.h"
 

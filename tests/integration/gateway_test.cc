@@ -24,7 +24,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/devices/async_device.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/devices/remote_device.h"
 #include "reactor/log.h"
 #include "tests/support/server_thread.h"

@@ -10,7 +10,7 @@
 
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
-#include "protocols/servers/modbus_server.h"
+#include "protocols/servers/modbus_tcp_server.h"
 #include "reactor/reactor.h"
 
 namespace testsupport {

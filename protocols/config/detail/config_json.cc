@@ -1,10 +1,14 @@
-// Helpers shared by server_config.cc and device_config.cc (see config_json.h).
+// The helpers of the JSON configuration (see config_json.h).
 #include "protocols/config/detail/config_json.h"
 
 #include <charconv>
 #include <limits>
+#include <set>
+#include <vector>
 
 namespace modbus::config {
+
+using Json = nlohmann::json;
 
 std::string joinPath(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
@@ -37,6 +41,97 @@ std::optional<std::int64_t> parseIntText(std::string_view text, bool allowDecima
     return std::nullopt;
   }
   return static_cast<std::int64_t>(value);
+}
+
+
+void fail(const std::string& path, const std::string& problem) {
+  throw ConfigError((path.empty() ? std::string("configuration") : path) + ": " + problem);
+}
+
+void expectObject(const nlohmann::json& j, const std::string& path, std::initializer_list<const char*> allowed) {
+  if (!j.is_object()) fail(path, "expected an object, got " + describeType(j));
+  if (allowed.size() == 0) return;
+  for (const auto& [key, value] : j.items()) {
+    bool known = false;
+    for (const char* a : allowed) known = known || key == a;
+    if (known) continue;
+    std::string list;
+    for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+    fail(joinPath(path, key), "unknown key (expected one of: " + list + ")");
+  }
+}
+
+std::int64_t integer(const nlohmann::json& j, const std::string& path, std::int64_t min, std::int64_t max,
+                     const std::string& what) {
+  std::optional<std::int64_t> value;
+  std::string shown = j.dump();
+  if (j.is_number_unsigned()) {
+    auto u = j.get<std::uint64_t>();
+    value = max < 0 || u > static_cast<std::uint64_t>(max) ? std::nullopt : std::optional<std::int64_t>(u);
+  } else if (j.is_number_integer()) {
+    value = j.get<std::int64_t>();
+  } else if (j.is_string()) {
+    shown = j.get<std::string>();
+    value = parseIntText(shown, /*allowDecimal=*/false);
+    if (!value) fail(path, "\"" + shown + "\" is not a number (write numbers without quotes, or hex as \"0x…\")");
+  } else if (j.is_number_float()) {
+    fail(path, shown + " is not a whole number");
+  } else {
+    fail(path, "expected " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + "), got " + describeType(j));
+  }
+  if (!value || *value < min || *value > max) {
+    fail(path, shown + " is not " + what + " (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  }
+  return *value;
+}
+
+nlohmann::json parseJson(std::string_view text) {
+  struct Frame {
+    std::string path;
+    bool isArray;
+    std::size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> stack;
+  auto pathOfNewValue = [&stack]() -> std::string {
+    if (stack.empty()) return {};
+    const Frame& top = stack.back();
+    return top.isArray ? top.path + "[" + std::to_string(top.index) + "]" : joinPath(top.path, top.key);
+  };
+  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        stack.push_back(Frame{pathOfNewValue(), event == Json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& top = stack.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second) {
+          throw ConfigError(joinPath(top.path, top.key) + ": duplicate key (each key may appear once)");
+        }
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        stack.pop_back();
+        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
+        break;
+      case Json::parse_event_t::value:
+        if (!stack.empty() && stack.back().isArray) ++stack.back().index;
+        break;
+    }
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+    std::string what = e.what();
+    auto at = what.find("parse error");
+    throw ConfigError("invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+  }
 }
 
 }  // namespace modbus::config

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/config/tls_server_entry.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "reactor/endpoints.h"
 

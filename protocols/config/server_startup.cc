@@ -1,0 +1,79 @@
+// startServers / reloadTlsCertificates: the configuration's servers on one reactor.
+#include "protocols/config/server_startup.h"
+
+#include <exception>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "protocols/devices/remote_device.h"
+#include "protocols/servers/modbus_tcp_server.h"
+#include "protocols/servers/modbus_tls_server.h"
+#include "protocols/servers/server_for_endpoint.h"
+#include "protocols/servers/start_server.h"
+#include "reactor/endpoints.h"
+#include "reactor/tls.h"
+
+namespace modbus {
+
+std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
+  std::vector<std::unique_ptr<ModbusServer>> servers;
+  // Gateway units: one downstream connection each, shared by every server.
+  std::map<std::uint8_t, std::shared_ptr<RemoteDevice>> remotes;
+  for (const auto& [unitId, remote] : config.remotes) {
+    RemoteDeviceOptions options;
+    options.unitId = remote.unitId;
+    options.timeout = remote.timeout;
+    remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
+  }
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    const ServerEntry& entry = config.servers[i];
+    const std::string where = "servers[" + std::to_string(i) + "].endpoint: ";
+    std::unique_ptr<ModbusServer> server;
+    try {
+      if (entry.tls) {
+        auto tls = std::make_unique<ModbusTlsServer>(reactor, config.context, *entry.tls, entry.options);
+        for (const auto& [unitId, device] : remotes) tls->factory().setAsyncDevice(unitId, device);
+        tls->listen(entry.endpoint);
+        server = std::move(tls);
+      } else {
+        server = makeServerForEndpoint(reactor, entry.endpoint, entry.options.framer, config.context, entry.options);
+        if (!server) throw ConfigError(where + "this endpoint type is not served (use tcp:, udp:, serial: or tls:)");
+        // Requests are only read once the reactor runs, so the gateway units are in place in time.
+        if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) {
+          for (const auto& [unitId, device] : remotes) tcp->factory().setAsyncDevice(unitId, device);
+        }
+      }
+    } catch (const reactor::EndpointError& e) {
+      throw ConfigError(where + e.what());
+    } catch (const reactor::TlsError& e) {
+      // A certificate, key or CA file that cannot be used is a configuration mistake.
+      throw ConfigError(where + e.what());
+    }
+    servers.push_back(std::move(server));
+  }
+  // ServerStop() shuts every server down; once they all are, the process's reactor ends too.
+  auto remaining = std::make_shared<std::size_t>(servers.size());
+  for (auto& server : servers) {
+    server->onShutdown = [remaining, &reactor] {
+      if (--*remaining == 0) stopReactorIfRunning(reactor);
+    };
+  }
+  return servers;
+}
+
+std::size_t reloadTlsCertificates(const std::vector<std::unique_ptr<ModbusServer>>& servers) {
+  std::size_t failed = 0;
+  for (const auto& server : servers) {
+    auto* tls = dynamic_cast<ModbusTlsServer*>(server.get());
+    if (tls == nullptr) continue;
+    try {
+      tls->reloadCertificates();  // one log line per endpoint, reloaded or not
+    } catch (const std::exception&) {
+      ++failed;
+    }
+  }
+  return failed;
+}
+
+}  // namespace modbus

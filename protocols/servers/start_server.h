@@ -1,0 +1,37 @@
+// The blocking tail every pymodbus-style Start*Server helper shares (StartTcpServer, StartUdpServer,
+// StartTlsServer, StartSerialServer): a reactor of its own, one server, run until ServerStop(),
+// SIGINT or SIGTERM. Written once here so the four helpers differ only in their arguments.
+// Tests: tests/integration/samples_test.cc and the transports' integration tests.
+#pragma once
+
+#include <functional>
+#include <string_view>
+#include <utility>
+
+#include "reactor/reactor.h"
+
+namespace modbus {
+
+class ModbusServer;
+
+/// Stops `reactor` if it runs; a stop already under way (a signal came first) is not an error.
+/// What every server's onShutdown does when the server owns its reactor's lifetime.
+void stopReactorIfRunning(reactor::Reactor& reactor);
+
+/// Runs `server`'s reactor, with SIGINT/SIGTERM handlers, until the server shuts down
+/// (ServerStop(), a signal): the common tail of every blocking Start*Server helper, once the
+/// server listens or has its line open.
+void runUntilShutdown(ModbusServer& server);
+
+/// Builds a `Server` on a reactor of its own from `args`, starts it on `address` with `start`
+/// (its listen() or open(), called as start(server, address)) and blocks in runUntilShutdown().
+/// Throws whatever `start` throws.
+template <class Server, class Start, class... Args>
+void serveUntilShutdown(std::string_view address, Start start, Args&&... args) {
+  reactor::Reactor reactor;
+  Server server(reactor, std::forward<Args>(args)...);
+  std::invoke(start, server, address);
+  runUntilShutdown(server);
+}
+
+}  // namespace modbus

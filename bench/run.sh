@@ -145,7 +145,7 @@ start_server() {
   case "$kind" in
     uvmodbus)
       cat > "$WORK/uvmodbus.json" <<JSON
-{"servers": [{"endpoint": "tcp:$SERVER_PORT:interface=127.0.0.1$ENDPOINT_OPTIONS", "max_connections": $maxconn}],
+{"servers": [{"endpoint": "tcp:$SERVER_PORT:interface=127.0.0.1$ENDPOINT_OPTIONS", "max_connections": $maxconn, "max_connections_per_peer": $maxconn}],
  "single": false,
  "units": {"1": {"holding_registers": {"start": 0, "count": 10000, "fill": 0},
                  "input_registers": {"start": 0, "count": 10000},

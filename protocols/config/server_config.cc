@@ -292,11 +292,13 @@ void refuseKeysThatDoNotApply(const Node& server, Kind kind) {
            std::string("applies only to a tls: endpoint, not to a ") + kindName(kind) + ": one");
   }
   if (kind == Kind::Udp) {
-    refuse({"max_connections", "idle_timeout", "max_buffered_output", "max_input_buffer"},
+    refuse({"max_connections", "max_connections_per_peer", "idle_timeout", "frame_timeout", "max_buffered_output",
+            "max_input_buffer", "connection_log_burst", "connection_log_window"},
            "does not apply to a udp: endpoint (each datagram is a whole request; there are no connections)");
   }
   if (kind == Kind::Serial) {
-    refuse({"max_connections", "idle_timeout", "max_buffered_output"},
+    refuse({"max_connections", "max_connections_per_peer", "idle_timeout", "frame_timeout", "max_buffered_output",
+            "connection_log_burst", "connection_log_window"},
            "does not apply to a serial: endpoint (a serial line has no connections)");
     refuse({"missing_unit", "broadcast_enable"},
            "does not apply to a serial: endpoint (on a serial line a request for a unit not served always "
@@ -374,9 +376,13 @@ TlsServerOptions parseTlsOptions(const Node& server) {
   }
 }
 
-/// "broadcast_enable" and "missing_unit" (issue 3), at the top level or in a server entry.
+/// "broadcast_enable" and "missing_unit" (issue 3) and "state_changing_diagnostics" (issue 13), at the
+/// top level or in a server entry.
 void parseExtensionOptions(const Node& node, ServerOptions& o) {
   if (node.has("broadcast_enable")) o.broadcastEnable = node.child("broadcast_enable").boolean();
+  if (node.has("state_changing_diagnostics")) {
+    o.stateChangingDiagnostics = node.child("state_changing_diagnostics").boolean();
+  }
   if (node.has("missing_unit")) {
     Node missing = node.child("missing_unit");
     std::string name = missing.string();
@@ -387,9 +393,10 @@ void parseExtensionOptions(const Node& node, ServerOptions& o) {
 }
 
 ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
-  server.expectObject({"endpoint", "ignore_missing_slaves", "framer", "max_connections", "idle_timeout",
-                       "max_buffered_output", "max_input_buffer", "broadcast_enable", "missing_unit", "roles",
-                       "default_role", "tls_framing", "bare_pdu_unit"});
+  server.expectObject({"endpoint", "ignore_missing_slaves", "framer", "max_connections", "max_connections_per_peer",
+                       "idle_timeout", "frame_timeout", "max_buffered_output", "max_input_buffer",
+                       "connection_log_burst", "connection_log_window", "broadcast_enable", "missing_unit",
+                       "state_changing_diagnostics", "roles", "default_role", "tls_framing", "bare_pdu_unit"});
   if (!server.has("endpoint")) server.fail("missing \"endpoint\" (e.g. \"tcp:5020:interface=127.0.0.1\")");
   ServerEntry entry;
   entry.options = defaults;
@@ -408,7 +415,21 @@ ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
   if (server.has("max_connections")) {
     o.maxConnections = static_cast<std::size_t>(server.child("max_connections").integer(1, kMaxInt, "a connection count"));
   }
+  if (server.has("max_connections_per_peer")) {
+    o.maxConnectionsPerPeer =
+        static_cast<std::size_t>(server.child("max_connections_per_peer").integer(1, kMaxInt, "a connection count"));
+  }
   if (server.has("idle_timeout")) o.idleTimeout = server.child("idle_timeout").seconds();
+  if (server.has("frame_timeout")) o.frameTimeout = server.child("frame_timeout").seconds();
+  if (server.has("connection_log_burst")) {
+    o.connectionLogBurst =
+        static_cast<std::size_t>(server.child("connection_log_burst").integer(0, kMaxInt, "a line count"));
+  }
+  if (server.has("connection_log_window")) {
+    Node window = server.child("connection_log_window");
+    o.connectionLogWindow = window.seconds();
+    if (o.connectionLogWindow < 1) window.fail("must be at least 1 second (one summary line per window)");
+  }
   if (server.has("max_buffered_output")) {
     o.maxBufferedOutput =
         static_cast<std::size_t>(server.child("max_buffered_output").integer(1, kMaxInt, "a byte count"));
@@ -442,7 +463,7 @@ void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
 ServerConfig parseServerConfig(std::string_view text) {
   Json json = parseJson(text);
   Node root(json, "");
-  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit"});
+  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
   if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
 

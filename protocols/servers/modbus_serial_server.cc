@@ -40,10 +40,11 @@ std::vector<std::uint8_t> parseUnits(const std::string& text) {
 }
 
 /// On a serial line a missing unit is always silence, and the protocol handles broadcasts itself.
-ProcessorOptions serialProcessorOptions() {
+ProcessorOptions serialProcessorOptions(const SerialServerOptions& options) {
   ProcessorOptions p;
   p.ignoreMissingSlaves = true;
   p.broadcastEnable = false;
+  p.stateChangingDiagnostics = options.stateChangingDiagnostics;
   return p;
 }
 
@@ -80,7 +81,7 @@ ModbusSerialServer::ModbusSerialServer(reactor::Reactor& reactor, std::shared_pt
                                        SerialServerOptions options)
     : ModbusServer(reactor),
       options_(std::move(options)),
-      processor_(std::make_shared<RequestProcessor>(std::move(context), serialProcessorOptions())) {
+      processor_(std::make_shared<RequestProcessor>(std::move(context), serialProcessorOptions(options_))) {
   refuseMbapFraming(options_.line.framer);
   delay_ = options_.reopenDelay;
 }

@@ -35,6 +35,9 @@ struct SerialServerOptions {
   /// open(): a device that cannot be opened yet is retried with the same back-off instead of
   /// throwing (a USB adapter plugged in later).
   bool waitForDevice = false;
+  /// False: FC 8 sub-functions that change a device's state answer exception 01 on this line (see
+  /// ServerOptions::stateChangingDiagnostics).
+  bool stateChangingDiagnostics = true;
 };
 
 /// A serial endpoint split into the port's settings and the Modbus line's.

@@ -13,7 +13,8 @@ ModbusServerFactory::ModbusServerFactory(std::shared_ptr<ServerContext> context,
       options_(std::move(options)),
       processor_(context_, ProcessorOptions{.ignoreMissingSlaves = options_.ignoreMissingSlaves,
                                             .broadcastEnable = options_.broadcastEnable,
-                                            .missingUnit = options_.missingUnit}),
+                                            .missingUnit = options_.missingUnit,
+                                            .stateChangingDiagnostics = options_.stateChangingDiagnostics}),
       log_(options_.connectionLogBurst, options_.connectionLogWindow) {}
 
 std::shared_ptr<reactor::Protocol> ModbusServerFactory::buildProtocol(const reactor::Address& addr) {

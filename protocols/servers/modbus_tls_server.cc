@@ -21,7 +21,9 @@ reactor::Address ModbusTlsServer::listen(std::string_view endpoint) {
   if (desc.type != "tls") {
     throw reactor::EndpointError("a Modbus TLS server needs a tls: endpoint, not '" + desc.type + ":'");
   }
-  auto listening = reactor::serverFromString(reactor(), endpoint)->listen(factory_);
+  std::string spec(endpoint);  // the server's backlog, as a tcp: server's, unless the endpoint names one
+  if (!desc.has("backlog")) spec += ":backlog=" + std::to_string(factory_->options().backlog);
+  auto listening = reactor::serverFromString(reactor(), spec)->listen(factory_);
   auto port = std::dynamic_pointer_cast<reactor::ITLSListeningPort>(listening);
   if (!port) throw reactor::EndpointError("the tls: endpoint did not give a TLS port");
   const bool requireCert = port->context().options().requireClientCertificate;

@@ -13,6 +13,7 @@ ProcessorOptions processorOptions(const ServerOptions& options) {
   p.ignoreMissingSlaves = options.ignoreMissingSlaves;
   p.broadcastEnable = options.broadcastEnable;
   p.missingUnit = options.missingUnit;
+  p.stateChangingDiagnostics = options.stateChangingDiagnostics;
   return p;
 }
 

@@ -32,6 +32,7 @@ std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, s
   if (type == "serial") {
     SerialServerOptions serial;
     serial.line.framer = framer;
+    serial.stateChangingDiagnostics = options.stateChangingDiagnostics;
     serial.line.maxInputBuffer = std::max<std::size_t>(options.maxInputBuffer, 260);
     SerialServerEndpoint parsed = parseSerialServerEndpoint(endpoint, serial.line);
     serial.line = parsed.line;

@@ -47,7 +47,7 @@ struct ServerOptions {
   bool ignoreMissingSlaves = false;
   /// How a TCP connection frames requests: MBAP by default; RTU or ASCII over TCP by option.
   FramerType framer = FramerType::Socket;
-  /// Listen backlog of a tcp: server whose endpoint string names none (":backlog=N" wins).
+  /// Listen backlog of a tcp: or tls: server whose endpoint string names none (":backlog=N" wins).
   /// Twisted's 50 (still the default of reactor::listenTCP and of bare reactor endpoint strings)
   /// drops connections when a thousand clients connect at once; the kernel caps it at somaxconn.
   int backlog = 1024;
@@ -75,6 +75,10 @@ struct ServerOptions {
   /// window counting them and the refusals and closes since start.
   std::size_t connectionLogBurst = 10;
   double connectionLogWindow = 10;
+  /// False: FC 8 sub-functions that change a device's state (01 restart, 03 ASCII delimiter, 04
+  /// listen-only, 0A clear counters, 14 clear overrun) answer exception 01 from this server, so a
+  /// client here cannot silence or reconfigure units for the other transports. Reads still work.
+  bool stateChangingDiagnostics = true;
   /// pymodbus's broadcast_enable: a unit id 0 write (FC 5, 6, 15, 16, 22, 23) runs on every device
   /// and gets no answer; a unit id 0 read is ignored. Off: unit 0 is an ordinary unit id.
   bool broadcastEnable = false;

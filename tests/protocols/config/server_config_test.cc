@@ -210,6 +210,38 @@ TEST_CASE("server config: every server option is read") {
   CHECK(c.servers[1].options.idleTimeout == defaults.idleTimeout);
 }
 
+TEST_CASE("server config: the hostile-network bounds and state_changing_diagnostics are read, with safe defaults") {
+  auto c = parseServerConfig(withServer(R"({"endpoint": "tcp:0", "max_connections_per_peer": 4, "frame_timeout": 1.5,
+      "connection_log_burst": 0, "connection_log_window": 60, "state_changing_diagnostics": false},
+      {"endpoint": "udp:0", "state_changing_diagnostics": false}, {"endpoint": "tcp:0"})"));
+  REQUIRE(c.servers.size() == 3);
+  const auto& o = c.servers[0].options;
+  CHECK(o.maxConnectionsPerPeer == 4);
+  CHECK(o.frameTimeout == doctest::Approx(1.5));
+  CHECK(o.connectionLogBurst == 0);
+  CHECK(o.connectionLogWindow == doctest::Approx(60));
+  CHECK_FALSE(o.stateChangingDiagnostics);
+  CHECK_FALSE(c.servers[1].options.stateChangingDiagnostics);
+  const auto& d = c.servers[2].options;  // the shipped defaults
+  CHECK(d.maxConnectionsPerPeer == 128);
+  CHECK(d.idleTimeout == doctest::Approx(300));
+  CHECK(d.frameTimeout == doctest::Approx(10));
+  CHECK(d.maxBufferedOutput == 16384);
+  CHECK(d.stateChangingDiagnostics);
+  // At the top level it applies to every entry.
+  auto top = parseServerConfig(R"({"servers": [{"endpoint": "tcp:0"}], "state_changing_diagnostics": false,
+      "units": {"1": {"coils": {"count": 1}}}})");
+  CHECK_FALSE(top.servers[0].options.stateChangingDiagnostics);
+  CHECK(errorOf(withServer(R"({"endpoint": "tcp:0", "connection_log_window": 0.5})")) ==
+        "servers[0].connection_log_window: must be at least 1 second (one summary line per window)");
+  CHECK(errorOf(withServer(R"({"endpoint": "udp:0", "frame_timeout": 5})")) ==
+        "servers[0].frame_timeout: does not apply to a udp: endpoint (each datagram is a whole request; there are "
+        "no connections)");
+  CHECK(errorOf(withServer(R"({"endpoint": "serial:/dev/ttyUSB0", "max_connections_per_peer": 2})")) ==
+        "servers[0].max_connections_per_peer: does not apply to a serial: endpoint (a serial line has no "
+        "connections)");
+}
+
 TEST_CASE("server config: bad server options name their key") {
   CHECK(errorOf(withServer(R"({"endpoint": "tcp:0", "framer": "tls"})")) ==
         "servers[0].framer: \"tls\" is not a framer (socket, rtu or ascii)");
@@ -275,7 +307,8 @@ TEST_CASE("server config: unknown keys are errors naming the key") {
   CHECK(errorOf(withUnits(R"({"1": {"coils": {"count": 1, "fil": 1}}})")) ==
         "units.1.coils.fil: unknown key (expected one of: start, count, values, fill, sparse)");
   CHECK(errorOf(withUnits(R"({"1": {}})", R"("singel": true)")) ==
-        "singel: unknown key (expected one of: servers, single, units, broadcast_enable, missing_unit)");
+        "singel: unknown key (expected one of: servers, single, units, broadcast_enable, missing_unit, "
+        "state_changing_diagnostics)");
 }
 
 TEST_CASE("server config: missing sections, duplicate keys and bad JSON are reported") {

@@ -291,15 +291,18 @@ void refuseKeysThatDoNotApply(const Node& server, Kind kind) {
     refuse({"roles", "default_role", "tls_framing", "bare_pdu_unit"},
            std::string("applies only to a tls: endpoint, not to a ") + kindName(kind) + ": one");
   }
+  // The bounds of stream connections; a udp: entry has no input buffer either (a datagram is whole).
+  const std::initializer_list<const char*> connectionKeys = {
+      "max_connections",     "max_connections_per_peer", "idle_timeout", "frame_timeout",
+      "max_buffered_output", "connection_log_burst",     "connection_log_window"};
   if (kind == Kind::Udp) {
-    refuse({"max_connections", "max_connections_per_peer", "idle_timeout", "frame_timeout", "max_buffered_output",
-            "max_input_buffer", "connection_log_burst", "connection_log_window"},
-           "does not apply to a udp: endpoint (each datagram is a whole request; there are no connections)");
+    const std::string why =
+        "does not apply to a udp: endpoint (each datagram is a whole request; there are no connections)";
+    refuse(connectionKeys, why);
+    refuse({"max_input_buffer"}, why);
   }
   if (kind == Kind::Serial) {
-    refuse({"max_connections", "max_connections_per_peer", "idle_timeout", "frame_timeout", "max_buffered_output",
-            "connection_log_burst", "connection_log_window"},
-           "does not apply to a serial: endpoint (a serial line has no connections)");
+    refuse(connectionKeys, "does not apply to a serial: endpoint (a serial line has no connections)");
     refuse({"missing_unit", "broadcast_enable"},
            "does not apply to a serial: endpoint (on a serial line a request for a unit not served always "
            "gets silence, and a broadcast is applied and never answered)");

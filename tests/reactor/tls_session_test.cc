@@ -17,6 +17,7 @@
 #include "reactor/endpoints.h"
 #include "reactor/reactor.h"
 #include "reactor/tls.h"
+#include "tests/reactor/tls_test_support.h"
 #include "tests/reactor/when.h"
 #include "tests/support/certs.h"
 #include "tests/support/reactor_harness.h"
@@ -30,17 +31,11 @@ using reactor::testing::TestServerFactory;
 using testsupport::CommandResult;
 using testsupport::testCertificates;
 using reactortest::when;
+using tlstest::listenLocalTLS;
+using tlstest::serverOptions;
+using tlstest::tlsOf;
 
 namespace {
-
-TlsOptions serverOptions() {
-  const auto& c = testCertificates();
-  TlsOptions o;
-  o.certFile = c.server.cert;
-  o.keyFile = c.server.key;
-  o.caFile = c.ca.cert;
-  return o;
-}
 
 /// A TLS server on 127.0.0.1 whose factory keeps every protocol it built (one per handshake that
 /// succeeded), so that a test can look at each connection's peer certificate.
@@ -49,10 +44,10 @@ struct SessionServer {
       : reactor(reactor), factory(std::make_shared<TestServerFactory<>>()) {
     factory->setup = [this](AccumulatingProtocol& p) {
       p.onMade = [this](AccumulatingProtocol& q) {
-        peers.push_back(dynamic_cast<ITLSTransport&>(q.transport()).peerCertificate().has_value());
+        peers.push_back(tlsOf(q).peerCertificate().has_value());
       };
     };
-    port = listenTLS(reactor, 0, factory, TlsContext::create(TlsSide::Server, options), 50, "127.0.0.1");
+    port = listenLocalTLS(reactor, factory, options);
   }
   ~SessionServer() { port->stopListening(); }
 

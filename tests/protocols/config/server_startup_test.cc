@@ -25,6 +25,24 @@ using modbus::testing::withUnits;
 using reactor::testing::LogCapture;
 using reactor::testing::LoopCleanCheck;
 
+namespace {
+
+/// Runs the reactor and calls ServerStop once it runs: ServerStop must end it (a 5 s guard stops a
+/// reactor it failed to end, and fails the test, instead of hanging).
+void runUntilServerStop(reactor::Reactor& reactor) {
+  bool stoppedByTimeout = false;
+  auto guard = reactor.callLater(5.0, [&] {
+    stoppedByTimeout = true;
+    reactor.stop();
+  });
+  reactor.callWhenRunning([] { modbus::ServerStop(); });
+  reactor.run(/*installSignalHandlers=*/false);
+  CHECK_FALSE(stoppedByTimeout);
+  if (guard.active()) guard.cancel();
+}
+
+}  // namespace
+
 TEST_CASE("server config: startServers listens on every entry and ServerStop ends the reactor") {
   auto c = parseServerConfig(R"({"servers": [{"endpoint": "tcp:0:interface=127.0.0.1"},
                                              {"endpoint": "tcp:0:interface=127.0.0.1", "framer": "rtu"}],
@@ -42,15 +60,7 @@ TEST_CASE("server config: startServers listens on every entry and ServerStop end
   CHECK(second->factory().options().framer == modbus::FramerType::Rtu);
   CHECK(&first->factory().context() == c.context.get());  // both serve the one datastore
   CHECK(&second->factory().context() == c.context.get());
-  bool stoppedByTimeout = false;
-  auto guard = reactor.callLater(5.0, [&] {
-    stoppedByTimeout = true;
-    reactor.stop();
-  });
-  reactor.callWhenRunning([] { modbus::ServerStop(); });
-  reactor.run(/*installSignalHandlers=*/false);
-  CHECK_FALSE(stoppedByTimeout);
-  if (guard.active()) guard.cancel();
+  runUntilServerStop(reactor);
   servers.clear();
 }
 
@@ -115,15 +125,7 @@ TEST_CASE("server config: startServers starts tcp, udp, serial and tls servers, 
   CHECK(tls->ports()[0]->context().generation() == 1);
   CHECK(logs.count("failed, keeping the current ones") == 1);
 
-  bool stoppedByTimeout = false;
-  auto guard = reactor.callLater(5.0, [&] {
-    stoppedByTimeout = true;
-    reactor.stop();
-  });
-  reactor.callWhenRunning([] { modbus::ServerStop(); });
-  reactor.run(/*installSignalHandlers=*/false);
-  CHECK_FALSE(stoppedByTimeout);
-  if (guard.active()) guard.cancel();
+  runUntilServerStop(reactor);
   servers.clear();
 }
 

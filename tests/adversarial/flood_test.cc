@@ -269,7 +269,13 @@ TEST_CASE("400 clients pipelining FC3x125 without reading keep the server under 
                     << " failed, worst " << legit.worstSeconds() * 1000 << " ms");
   CHECK(server.running());
   CHECK(peakKiB > 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's shadow memory and quarantine (up to 256 MB of freed blocks) are resident in the
+  // server too, so its RSS is not the server's: the 64 MB ceiling is asserted by the uninstrumented
+  // build (CI's first stage, the README's test command).
+#else
   CHECK(peakKiB < 64 * 1024);
+#endif
   CHECK(legit.failures() == 0);
   CHECK(legit.worstSeconds() < 1.0);
 }

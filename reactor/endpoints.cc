@@ -7,6 +7,8 @@
 #include <limits>
 #include <utility>
 
+#include "reactor/detail/reactor_impl.h"
+#include "reactor/failure.h"
 #include "reactor/reactor.h"
 #include "reactor/tls.h"
 
@@ -44,6 +46,8 @@ class TCPServerEndpoint final : public IStreamServerEndpoint {
   std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) override {
     return reactor_.listenTCP(port_, std::move(factory), backlog_, interface_);
   }
+
+  void check() const override { checkListenAddress(interface_, port_); }
 
  private:
   Reactor& reactor_;
@@ -173,6 +177,12 @@ std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::s
   if (desc.type == "tcp6") return parseTCP(reactor, desc, "::");
   if (desc.type == "tls") return tlsServerEndpoint(reactor, desc);
   throw EndpointError("unknown endpoint type '" + desc.type + "'");
+}
+
+void checkListenAddress(std::string_view interface, std::uint16_t port) {
+  sockaddr_storage addr{};
+  int rc = detail::parseIp(interface, port, addr);
+  if (rc != 0) throw CannotListenError(std::string(interface), port, rc);
 }
 
 std::string quoteStringArgument(std::string_view argument) {

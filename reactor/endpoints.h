@@ -57,12 +57,20 @@ class IStreamServerEndpoint {
  public:
   virtual ~IStreamServerEndpoint() = default;
   virtual std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) = 0;
+  /// Throws what listen() would throw before it binds (CannotListenError for an interface that is
+  /// not an IP address), without binding: `uvmodbus-server --check`. Endpoints that need nothing
+  /// beyond their construction (which already loaded any files) check nothing here.
+  virtual void check() const {}
 };
 
 /// Twisted's serverFromString for stream endpoints: "tcp:PORT[:interface=IP][:backlog=N]" and
 /// "tcp6:PORT[:interface=IP6]" (and "tls:..." once reactor/tls.h is built). EndpointError for an
 /// unknown type or a bad field.
 std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description);
+
+/// Throws CannotListenError, with listenTCP's and listenUDP's text, when `interface` is not an
+/// address they could bind ("999.1.1.1", a host name); binds nothing. "" is every IPv4 address.
+void checkListenAddress(std::string_view interface, std::uint16_t port);
 
 /// Twisted's quoteStringArgument: `argument` with ':', '=' and '\\' backslash-escaped, ready to be one
 /// field of an endpoint string (a device path or an IPv6 address: "serial:" + quoteStringArgument(path)).

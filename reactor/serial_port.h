@@ -57,6 +57,10 @@ class SerialPort : public ITransport {
   /// options.device.
   static std::shared_ptr<SerialPort> open(Reactor& reactor, std::shared_ptr<Protocol> protocol, std::string device,
                                           SerialOptions options = {});
+  /// Throws the SerialPortError open() would throw for settings out of range or a device that is
+  /// missing, not a character device or not readable and writable — without opening it (opening a
+  /// tty can toggle its modem lines): `uvmodbus-server --check`.
+  static void check(const SerialOptions& options);
 
   /// The settings the port was opened with (baudrate updated by setBaudRate).
   virtual const SerialOptions& options() const = 0;

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,27 @@ std::string describe(const modbus::ServerConfig& config) {
          (config.context->isSingle() ? " (single: every unit id)" : "");
 }
 
+/// Runs a start-up step (checking or starting the servers) and turns what it throws into the
+/// message and exit code: --check and a real start-up report a problem in the same words.
+int startUp(const std::string& configPath, const std::function<void()>& step) {
+  try {
+    step();
+    return kExitOk;
+  } catch (const modbus::ConfigError& e) {
+    printError(std::string("bad configuration: ") + configPath + ": " + e.what());
+    return kExitBadConfig;
+  } catch (const reactor::CannotListenError& e) {
+    printError(e.what());
+    return kExitCannotServe;
+  } catch (const reactor::SerialPortError& e) {
+    printError(std::string("SerialPortError: ") + e.what());
+    return kExitCannotServe;
+  } catch (const std::exception& e) {
+    printError(std::string("cannot start: ") + e.what());
+    return kExitCannotServe;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,7 +65,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", levelName, "How much to log")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->capture_default_str();
-  app.add_flag("--check", checkOnly, "Validate the configuration and exit (0 when it is valid)");
+  app.add_flag("--check", checkOnly,
+               "Check the configuration and everything start-up checks short of binding ports and opening "
+               "serial devices (certificates, interfaces, devices), then exit: 0 when it would start");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -58,10 +82,6 @@ int main(int argc, char** argv) {
   } catch (const modbus::ConfigError& e) {
     printError(std::string("bad configuration: ") + e.what());
     return kExitBadConfig;
-  }
-  if (checkOnly) {
-    std::printf("%s: OK: %s\n", configPath.c_str(), describe(config).c_str());
-    return kExitOk;
   }
 
   reactor::Reactor reactor;  // declared first: the servers are destroyed before it
@@ -79,21 +99,13 @@ int main(int argc, char** argv) {
     std::size_t failed = modbus::reloadTlsCertificates(servers);
     if (failed != 0) reactor::log::warning(failed, " TLS server(s) kept their previous certificates");
   });
-  try {
-    servers = modbus::startServers(reactor, config);
-  } catch (const modbus::ConfigError& e) {
-    printError(std::string("bad configuration: ") + configPath + ": " + e.what());
-    return kExitBadConfig;
-  } catch (const reactor::CannotListenError& e) {
-    printError(e.what());
-    return kExitCannotServe;
-  } catch (const reactor::SerialPortError& e) {
-    printError(std::string("SerialPortError: ") + e.what());
-    return kExitCannotServe;
-  } catch (const std::exception& e) {
-    printError(std::string("cannot start: ") + e.what());
-    return kExitCannotServe;
+  if (checkOnly) {
+    int rc = startUp(configPath, [&] { modbus::checkServers(reactor, config); });
+    if (rc == kExitOk) std::printf("%s: OK: %s\n", configPath.c_str(), describe(config).c_str());
+    return rc;
   }
+  int rc = startUp(configPath, [&] { servers = modbus::startServers(reactor, config); });
+  if (rc != kExitOk) return rc;
   reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
   servers.clear();

@@ -4,16 +4,13 @@
 #include "protocols/config/server_config.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <initializer_list>
 #include <limits>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -487,13 +484,9 @@ ServerConfig parseServerConfig(std::string_view text) {
 }
 
 ServerConfig loadServerConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  std::string text = config::readConfigFile(path);  // bounded; names the path itself
   try {
-    return parseServerConfig(text.str());
+    return parseServerConfig(text);
   } catch (const ConfigError& e) {
     throw ConfigError(path + ": " + e.what());
   }

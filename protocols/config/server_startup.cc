@@ -16,15 +16,23 @@
 
 namespace modbus {
 
-std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
+namespace {
+
+/// startServers, or (StartMode::Check) checkServers: one loop, so that the check cannot drift
+/// from what start-up does.
+std::vector<std::unique_ptr<ModbusServer>> buildServers(reactor::Reactor& reactor, const ServerConfig& config,
+                                                        StartMode mode) {
   std::vector<std::unique_ptr<ModbusServer>> servers;
-  // Gateway units: one downstream connection each, shared by every server.
+  // Gateway units: one downstream connection each, shared by every server (their endpoints were
+  // checked when the configuration was parsed).
   std::map<std::uint8_t, std::shared_ptr<RemoteDevice>> remotes;
-  for (const auto& [unitId, remote] : config.remotes) {
-    RemoteDeviceOptions options;
-    options.unitId = remote.unitId;
-    options.timeout = remote.timeout;
-    remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
+  if (mode == StartMode::Serve) {
+    for (const auto& [unitId, remote] : config.remotes) {
+      RemoteDeviceOptions options;
+      options.unitId = remote.unitId;
+      options.timeout = remote.timeout;
+      remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
+    }
   }
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     const ServerEntry& entry = config.servers[i];
@@ -34,10 +42,11 @@ std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reacto
       if (entry.tls) {
         auto tls = std::make_unique<ModbusTlsServer>(reactor, config.context, *entry.tls, entry.options);
         for (const auto& [unitId, device] : remotes) tls->factory().setAsyncDevice(unitId, device);
-        tls->listen(entry.endpoint);
+        mode == StartMode::Check ? tls->check(entry.endpoint) : void(tls->listen(entry.endpoint));
         server = std::move(tls);
       } else {
-        server = makeServerForEndpoint(reactor, entry.endpoint, entry.options.framer, config.context, entry.options);
+        server = makeServerForEndpoint(reactor, entry.endpoint, entry.options.framer, config.context, entry.options,
+                                       mode);
         if (!server) throw ConfigError(where + "this endpoint type is not served (use tcp:, udp:, serial: or tls:)");
         // Requests are only read once the reactor runs, so the gateway units are in place in time.
         if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) {
@@ -52,6 +61,17 @@ std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reacto
     }
     servers.push_back(std::move(server));
   }
+  return servers;
+}
+
+}  // namespace
+
+void checkServers(reactor::Reactor& reactor, const ServerConfig& config) {
+  buildServers(reactor, config, StartMode::Check);
+}
+
+std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config) {
+  std::vector<std::unique_ptr<ModbusServer>> servers = buildServers(reactor, config, StartMode::Serve);
   // ServerStop() shuts every server down; once they all are, the process's reactor ends too.
   auto remaining = std::make_shared<std::size_t>(servers.size());
   for (auto& server : servers) {

@@ -10,6 +10,7 @@
 
 #include "protocols/config/server_config.h"
 #include "protocols/servers/modbus_server.h"
+#include "protocols/servers/server_for_endpoint.h"
 #include "reactor/reactor.h"
 
 namespace modbus {
@@ -24,6 +25,12 @@ namespace modbus {
 /// endpoint the servers cannot use, including certificate files that cannot be loaded; servers
 /// already started are closed again before the throw.
 std::vector<std::unique_ptr<ModbusServer>> startServers(reactor::Reactor& reactor, const ServerConfig& config);
+
+/// Everything startServers() does short of binding ports, opening serial devices and connecting
+/// gateway units, with the same exceptions and messages: each server is built and its endpoint
+/// checked (ModbusServer::check: the interface is an IP address, the certificate, key and CA load
+/// and the key is the certificate's, the serial device exists). `uvmodbus-server --check`.
+void checkServers(reactor::Reactor& reactor, const ServerConfig& config);
 
 /// Re-reads the certificate, key and CA files of every ModbusTlsServer in `servers` (what
 /// uvmodbus-server does on SIGHUP) through ModbusTlsServer::reloadCertificates(): new connections

@@ -99,6 +99,11 @@ reactor::Address ModbusSerialServer::open(std::string_view endpoint) {
   return open(e.serial);
 }
 
+void ModbusSerialServer::check(std::string_view endpoint) const {
+  SerialServerEndpoint e = parseSerialServerEndpoint(endpoint, options_.line);
+  if (!options_.waitForDevice) reactor::SerialPort::check(e.serial);
+}
+
 reactor::Address ModbusSerialServer::open(const reactor::SerialOptions& serial) {
   if (opened_) throw std::logic_error("ModbusSerialServer::open: a port is already open; use one server per port");
   refuseMbapFraming(options_.line.framer);

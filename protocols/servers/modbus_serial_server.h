@@ -70,6 +70,9 @@ class ModbusSerialServer : public ModbusServer {
   reactor::Address open(std::string_view endpoint);
   /// Same, with the settings already parsed.
   reactor::Address open(const reactor::SerialOptions& serial);
+  /// What open(endpoint) would refuse, without opening the device (which may be missing when
+  /// waitForDevice is set).
+  void check(std::string_view endpoint) const override;
 
   /// True while the port is open.
   bool isOpen() const;

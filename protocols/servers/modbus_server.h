@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string_view>
 
 #include "reactor/reactor.h"
 
@@ -26,6 +27,12 @@ class ModbusServer {
   reactor::Reactor& reactor() const { return reactor_; }
   /// Run once after shutdown() (the Start*Server helpers stop their reactor here).
   std::function<void()> onShutdown;
+
+  /// Throws what listen() (open() for a serial line) would throw for `endpoint`, short of binding
+  /// the port or opening the device: a malformed or foreign endpoint, an interface that is not an
+  /// IP address, certificate files that cannot be used, a missing serial device.
+  /// `uvmodbus-server --check` runs it for every configured server.
+  virtual void check(std::string_view endpoint) const = 0;
 
  protected:
   explicit ModbusServer(reactor::Reactor& reactor);

@@ -15,15 +15,14 @@ ModbusTcpServer::ModbusTcpServer(reactor::Reactor& reactor, std::shared_ptr<Serv
 }
 
 reactor::Address ModbusTcpServer::listen(std::string_view endpoint) {
-  auto desc = reactor::parseEndpoint(endpoint);
-  if (desc.type != "tcp" && desc.type != "tcp6") {
-    throw reactor::EndpointError("a Modbus TCP server needs a tcp: endpoint, not '" + desc.type + ":'");
-  }
-  std::string spec(endpoint);
-  if (!desc.has("backlog")) spec += ":backlog=" + std::to_string(factory_->options().backlog);
-  reactor::Address host = addPort(reactor::serverFromString(reactor(), spec)->listen(factory_));
+  auto stream = streamEndpoint(reactor(), endpoint, {"tcp", "tcp6"}, "Modbus TCP server", factory_->options().backlog);
+  reactor::Address host = addPort(stream->listen(factory_));
   reactor::log::info("listening on tcp ", host.toString(), " (framer ", framerTypeName(factory_->options().framer), ")");
   return host;
+}
+
+void ModbusTcpServer::check(std::string_view endpoint) const {
+  streamEndpoint(reactor(), endpoint, {"tcp", "tcp6"}, "Modbus TCP server", factory_->options().backlog)->check();
 }
 
 void ModbusTcpServer::doShutdown() {

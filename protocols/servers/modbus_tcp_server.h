@@ -27,6 +27,7 @@ class ModbusTcpServer : public ListeningServer<reactor::IListeningPort> {
   /// Returns the bound address (the real port when the string said 0). Throws
   /// reactor::EndpointError or reactor::CannotListenError.
   reactor::Address listen(std::string_view endpoint);
+  void check(std::string_view endpoint) const override;
   ModbusServerFactory& factory() { return *factory_; }
   std::shared_ptr<ModbusServerFactory> factoryPtr() const { return factory_; }
 

@@ -17,13 +17,8 @@ ModbusTlsServer::ModbusTlsServer(reactor::Reactor& reactor, std::shared_ptr<Serv
 }
 
 reactor::Address ModbusTlsServer::listen(std::string_view endpoint) {
-  auto desc = reactor::parseEndpoint(endpoint);
-  if (desc.type != "tls") {
-    throw reactor::EndpointError("a Modbus TLS server needs a tls: endpoint, not '" + desc.type + ":'");
-  }
-  std::string spec(endpoint);  // the server's backlog, as a tcp: server's, unless the endpoint names one
-  if (!desc.has("backlog")) spec += ":backlog=" + std::to_string(factory_->options().backlog);
-  auto listening = reactor::serverFromString(reactor(), spec)->listen(factory_);
+  auto listening = streamEndpoint(reactor(), endpoint, {"tls"}, "Modbus TLS server", factory_->options().backlog)
+                       ->listen(factory_);
   auto port = std::dynamic_pointer_cast<reactor::ITLSListeningPort>(listening);
   if (!port) throw reactor::EndpointError("the tls: endpoint did not give a TLS port");
   const bool requireCert = port->context().options().requireClientCertificate;
@@ -33,6 +28,12 @@ reactor::Address ModbusTlsServer::listen(std::string_view endpoint) {
                      ", client certificate ", requireCert ? "required" : "optional", ", roles ",
                      factory_->roles() ? "enforced" : "not configured", ")");
   return host;
+}
+
+void ModbusTlsServer::check(std::string_view endpoint) const {
+  // Building the endpoint loads the certificate, key and CA and checks that the key is the
+  // certificate's; check() adds the interface.
+  streamEndpoint(reactor(), endpoint, {"tls"}, "Modbus TLS server", factory_->options().backlog)->check();
 }
 
 void ModbusTlsServer::reloadCertificates() {

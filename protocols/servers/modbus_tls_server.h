@@ -34,6 +34,7 @@ class ModbusTlsServer : public ListeningServer<reactor::ITLSListeningPort> {
   /// call again for more. Returns the bound address. Throws reactor::EndpointError,
   /// reactor::TlsError (certificate files) or reactor::CannotListenError.
   reactor::Address listen(std::string_view endpoint);
+  void check(std::string_view endpoint) const override;
 
   /// Re-reads certificate, key and CA files of every endpoint (what SIGHUP should call): new
   /// connections use them, open ones continue. Logs one line per endpoint, reloaded or not.

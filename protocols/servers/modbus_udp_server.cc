@@ -34,6 +34,11 @@ reactor::Address ModbusUdpServer::listen(std::string_view endpoint) {
   return host;
 }
 
+void ModbusUdpServer::check(std::string_view endpoint) const {
+  reactor::UdpEndpoint e = reactor::parseUdpEndpoint(reactor::parseEndpoint(endpoint));
+  reactor::checkListenAddress(e.interface, e.port);
+}
+
 std::size_t ModbusUdpServer::requestCount() const {
   std::size_t n = 0;
   for (const auto& p : protocols_) n += p->requestCount();

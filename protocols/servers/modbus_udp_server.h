@@ -32,6 +32,7 @@ class ModbusUdpServer : public ListeningServer<reactor::IListeningPort> {
   /// ports. Returns the bound address (the real port for 0). Throws reactor::EndpointError or
   /// reactor::CannotListenError.
   reactor::Address listen(std::string_view endpoint);
+  void check(std::string_view endpoint) const override;
   RequestProcessor& processor() { return *processor_; }
   const ServerOptions& options() const { return options_; }
   /// Sums over the server's ports.

@@ -16,17 +16,17 @@ FramerType defaultFramerForEndpoint(std::string_view endpoint) {
 
 std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, std::string_view endpoint,
                                                     FramerType framer, std::shared_ptr<ServerContext> context,
-                                                    ServerOptions options) {
+                                                    ServerOptions options, StartMode mode) {
   const std::string type = reactor::parseEndpoint(endpoint).type;
   options.framer = framer;
   if (type == "tcp" || type == "tcp6") {
     auto server = std::make_unique<ModbusTcpServer>(reactor, std::move(context), options);
-    server->listen(endpoint);
+    mode == StartMode::Check ? server->check(endpoint) : void(server->listen(endpoint));
     return server;
   }
   if (type == "udp" || type == "udp6") {
     auto server = std::make_unique<ModbusUdpServer>(reactor, std::move(context), options);
-    server->listen(endpoint);
+    mode == StartMode::Check ? server->check(endpoint) : void(server->listen(endpoint));
     return server;
   }
   if (type == "serial") {
@@ -37,7 +37,7 @@ std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, s
     SerialServerEndpoint parsed = parseSerialServerEndpoint(endpoint, serial.line);
     serial.line = parsed.line;
     auto server = std::make_unique<ModbusSerialServer>(reactor, std::move(context), serial);
-    server->open(parsed.serial);
+    mode == StartMode::Check ? server->check(endpoint) : void(server->open(parsed.serial));
     return server;
   }
   return nullptr;

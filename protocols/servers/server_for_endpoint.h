@@ -21,13 +21,19 @@ namespace modbus {
 /// (Socket) otherwise. Throws reactor::EndpointError for a malformed string.
 FramerType defaultFramerForEndpoint(std::string_view endpoint);
 
+/// What makeServerForEndpoint and startServers do with the servers they build: listen (open the
+/// serial line), or only ModbusServer::check() the endpoint (`uvmodbus-server --check`).
+enum class StartMode { Serve, Check };
+
 /// A started server for any endpoint string: "tcp:"/"tcp6:" (ModbusTcpServer), "udp:"/"udp6:"
 /// (ModbusUdpServer) and "serial:" (ModbusSerialServer; its Modbus keys, e.g. framer=, win over
 /// `framer`), each with `framer` (RTU over TCP, ASCII over UDP, ... are fine). Returns nullptr for
 /// a type it does not build (e.g. "tls:"). Throws reactor::EndpointError (a bad string, or the
 /// Socket/Tls framer on a serial line), reactor::CannotListenError or reactor::SerialPortError.
+/// With StartMode::Check the server is built and checked, not started: the same errors, short of
+/// binding or opening.
 std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, std::string_view endpoint,
                                                     FramerType framer, std::shared_ptr<ServerContext> context,
-                                                    ServerOptions options = {});
+                                                    ServerOptions options = {}, StartMode mode = StartMode::Serve);
 
 }  // namespace modbus

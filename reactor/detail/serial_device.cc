@@ -6,6 +6,7 @@
 #include <libserialport.h>
 #include <linux/serial.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ namespace {
 }
 
 /// Throws for a libserialport call that did not return SP_OK.
-void check(sp_return rc, const std::string& what) {
+void checkSp(sp_return rc, const std::string& what) {
   if (rc == SP_OK) return;
   if (rc == SP_ERR_FAIL) {
     int code = sp_last_error_code();
@@ -87,17 +88,26 @@ std::unique_ptr<SerialDevice> SerialDevice::open(const SerialOptions& options) {
   return d;
 }
 
+void SerialDevice::check(const SerialOptions& options) {
+  validate(options);
+  const std::string& n = options.device;
+  struct stat st {};
+  if (::stat(n.c_str(), &st) != 0) failErrno("cannot open " + n, errno);
+  if (!S_ISCHR(st.st_mode)) throw SerialPortError("cannot open " + n + ": not a terminal device", -ENOTTY);
+  if (::access(n.c_str(), R_OK | W_OK) != 0) failErrno("cannot open " + n, errno);
+}
+
 void SerialDevice::configureWithLibserialport(const SerialOptions& o) {
   const std::string& n = o.device;
-  check(sp_open(port_, SP_MODE_READ_WRITE), "cannot open " + n);
+  checkSp(sp_open(port_, SP_MODE_READ_WRITE), "cannot open " + n);
   if (sp_get_port_handle(port_, &fd_) != SP_OK || fd_ < 0) {
     throw SerialPortError("cannot open " + n + ": libserialport gave no descriptor", -EBADF);
   }
-  check(sp_set_baudrate(port_, static_cast<int>(o.baudrate)), n + ": baud rate " + std::to_string(o.baudrate));
-  check(sp_set_bits(port_, o.dataBits), n + ": data bits " + std::to_string(o.dataBits));
-  check(sp_set_parity(port_, toSp(o.parity)), n + std::string(": parity ") + parityLetter(o.parity));
-  check(sp_set_stopbits(port_, o.stopBits), n + ": stop bits " + std::to_string(o.stopBits));
-  check(sp_set_flowcontrol(port_, toSp(o.flowControl)), n + ": flow control");
+  checkSp(sp_set_baudrate(port_, static_cast<int>(o.baudrate)), n + ": baud rate " + std::to_string(o.baudrate));
+  checkSp(sp_set_bits(port_, o.dataBits), n + ": data bits " + std::to_string(o.dataBits));
+  checkSp(sp_set_parity(port_, toSp(o.parity)), n + std::string(": parity ") + parityLetter(o.parity));
+  checkSp(sp_set_stopbits(port_, o.stopBits), n + ": stop bits " + std::to_string(o.stopBits));
+  checkSp(sp_set_flowcontrol(port_, toSp(o.flowControl)), n + ": flow control");
 }
 
 void SerialDevice::configureWithTermios(const SerialOptions& o) {
@@ -183,7 +193,7 @@ void SerialDevice::setBaudRate(std::uint32_t baudrate) {
   if (fd_ < 0) throw SerialPortError(name_ + ": closed", -EBADF);
   if (baudrate == 0) throw SerialPortError(name_ + ": baud rate 0", -EINVAL);
   if (port_ != nullptr) {
-    check(sp_set_baudrate(port_, static_cast<int>(baudrate)), name_ + ": baud rate " + std::to_string(baudrate));
+    checkSp(sp_set_baudrate(port_, static_cast<int>(baudrate)), name_ + ": baud rate " + std::to_string(baudrate));
     return;
   }
   termios t{};

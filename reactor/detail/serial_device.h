@@ -20,6 +20,8 @@ class SerialDevice {
   /// with no data says EAGAIN and a read of 0 bytes means hang-up), exclusive if asked, RS-485 if
   /// asked, input and output flushed. Throws SerialPortError.
   static std::unique_ptr<SerialDevice> open(const SerialOptions& options);
+  /// SerialPort::check: what open() would refuse, short of opening.
+  static void check(const SerialOptions& options);
   /// Closes the device if still open (discarding unsent output, never blocking).
   ~SerialDevice();
   SerialDevice(const SerialDevice&) = delete;

@@ -294,4 +294,6 @@ std::shared_ptr<SerialPort> SerialPort::open(Reactor& reactor, std::shared_ptr<P
   return open(reactor, std::move(protocol), options);
 }
 
+void SerialPort::check(const SerialOptions& options) { detail::SerialDevice::check(options); }
+
 }  // namespace reactor

@@ -47,6 +47,9 @@ class TLSServerEndpoint final : public IStreamServerEndpoint {
     return listenTLS(reactor_, port_, std::move(factory), context_, backlog_, interface_);
   }
 
+  // The certificate, key and CA were loaded and matched by the constructor's context.
+  void check() const override { checkListenAddress(interface_, port_); }
+
  private:
   Reactor& reactor_;
   std::uint16_t port_;

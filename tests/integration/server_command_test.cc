@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -21,6 +22,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "reactor/bytes.h"
@@ -189,6 +192,52 @@ TEST_CASE("uvmodbus-server --check validates the configuration without serving")
   Subprocess notOk({serverPath(), "--config", bad.path(), "--check"});
   CHECK(notOk.wait(kExitTimeout) == std::optional<int>(2));
   CHECK(notOk.output().find("units.0: unit id 0 is the broadcast address") != std::string::npos);
+}
+
+TEST_CASE("uvmodbus-server refuses a configuration it cannot read in bounded time: /dev/zero, a FIFO, a directory, deep nesting") {
+  const std::string fifo = testsupport::buildDir() + "/server_command_test_fifo_" + std::to_string(::getpid());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  TempConfig deep(std::string(100000, '[') + std::string(100000, ']'));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/dev/zero", "/dev/zero: is not a regular file (a FIFO, a device or a socket); give a JSON file"},
+      {fifo, fifo + ": is not a regular file (a FIFO, a device or a socket); give a JSON file"},
+      {testsupport::buildDir(), testsupport::buildDir() + ": is a directory, not a configuration file"},
+      {deep.path(), deep.path() + ": [0][0]"}};
+  for (const auto& [path, message] : cases) {
+    for (bool check : {false, true}) {
+      std::vector<std::string> argv = {serverPath(), "--config", path};
+      if (check) argv.push_back("--check");
+      Subprocess p(argv);
+      CHECK(p.wait(kExitTimeout) == std::optional<int>(2));  // a hang or a 3 GB read would time out here
+      CHECK_MESSAGE(p.output().find("uvmodbus-server: bad configuration: " + message) != std::string::npos,
+                    p.output());
+    }
+  }
+  ::unlink(fifo.c_str());
+}
+
+TEST_CASE("uvmodbus-server --check refuses what start-up refuses, with the same message and exit code") {
+  const auto& certs = testsupport::testCertificates();
+  const std::string units = R"(, "units": {"1": {"coils": {"count": 1}}}})";
+  TempConfig badInterface(R"({"servers": [{"endpoint": "tcp:0:interface=999.1.1.1"}])" + units);
+  TempConfig wrongKey(R"({"servers": [{"endpoint": "tls:0:interface=127.0.0.1:cert=)" + certs.server.cert +
+                      ":key=" + certs.readerClient.key + ":ca=" + certs.ca.cert + R"("}])" + units);
+  TempConfig missingCert(R"({"servers": [{"endpoint": "tls:0:interface=127.0.0.1:cert=)" + certs.dir +
+                         "/no-such.pem:key=" + certs.server.key + ":ca=" + certs.ca.cert + R"("}])" + units);
+  TempConfig noDevice(R"({"servers": [{"endpoint": "serial:/dev/uvmodbus-no-such-tty"}])" + units);
+  const std::vector<std::tuple<const TempConfig*, int, std::string>> cases = {
+      {&badInterface, 1, "uvmodbus-server: CannotListenError: couldn't listen on 999.1.1.1:0: invalid argument (EINVAL)"},
+      {&wrongKey, 2, "servers[0].endpoint: "},
+      {&missingCert, 2, "no-such.pem"},
+      {&noDevice, 1, "uvmodbus-server: SerialPortError: cannot open /dev/uvmodbus-no-such-tty: No such file or directory"}};
+  for (const auto& [config, code, message] : cases) {
+    Subprocess checked({serverPath(), "--config", config->path(), "--check"});
+    Subprocess started({serverPath(), "--config", config->path()});
+    CHECK(checked.wait(kExitTimeout) == std::optional<int>(code));
+    CHECK(started.wait(kExitTimeout) == std::optional<int>(code));
+    CHECK_MESSAGE(checked.output().find(message) != std::string::npos, checked.output());
+    CHECK(checked.output() == started.output());
+  }
 }
 
 TEST_CASE("uvmodbus-server exits 1 when its port cannot be bound") {

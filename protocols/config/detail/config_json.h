@@ -5,6 +5,7 @@
 // Tests: tests/protocols/config/
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -37,11 +38,24 @@ void expectObject(const nlohmann::json& j, const std::string& path, std::initial
 std::int64_t integer(const nlohmann::json& j, const std::string& path, std::int64_t min, std::int64_t max,
                      const std::string& what);
 
+/// Objects and arrays nest at most this deep in a configuration (a real one needs 5).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
 /// Parses configuration text with nlohmann, and also rejects a key repeated in one object (JSON
 /// lets the last one win silently, which would hide a copy-and-paste mistake such as two "1"
-/// units). Throws ConfigError ("invalid JSON: parse error at line 3, column 5: …", or the path of
-/// the repeated key).
+/// units) and nesting deeper than kMaxJsonDepth. Throws ConfigError ("invalid JSON: parse error at
+/// line 3, column 5: …", or the path of the repeated key or of the 65th level).
 nlohmann::json parseJson(std::string_view text);
+
+/// A configuration file may be at most this long (a configuration with 247 units of 65536 values
+/// each is about 12 MiB).
+inline constexpr std::size_t kMaxConfigFileBytes = 16u << 20;
+
+/// The text of the configuration file at `path`, read with bounds: a regular file of at most
+/// kMaxConfigFileBytes. A directory, a FIFO or a device (/dev/zero, /dev/urandom) is refused at
+/// once without reading from it (a FIFO is opened without waiting for a writer). Throws
+/// ConfigError("PATH: is a directory, not a configuration file", "PATH: cannot read: …", …).
+std::string readConfigFile(const std::string& path);
 
 /// A JSON value and its path ("units.1.coils.values[3]"), for messages.
 class Node {

@@ -3,11 +3,21 @@
 #include "protocols/serving/frame_server.h"
 
 #include <exception>
+#include <vector>
 
 #include "datastore/device_context.h"
 #include "reactor/log.h"
 
 namespace modbus {
+
+FrameServer::FrameServer(Framer& framer, RequestProcessor& processor) : framer_(&framer), processor_(&processor) {
+  const ServerContext& context = processor.context();
+  if (context.isSingle()) {
+    followedUnit_ = 1;  // every unit id finds the one device
+  } else if (std::vector<std::uint8_t> ids = context.unitIds(); ids.size() == 1) {
+    followedUnit_ = ids.front();
+  }
+}
 
 Answer FrameServer::serve(std::uint8_t unitId, std::span<const std::uint8_t> pdu, std::span<std::uint8_t> response,
                           bool allowAsync, std::string_view transport) {

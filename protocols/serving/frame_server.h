@@ -57,7 +57,9 @@ struct FramePolicy {
 
 class FrameServer {
  public:
-  FrameServer(Framer& framer, RequestProcessor& processor) : framer_(&framer), processor_(&processor) {}
+  /// When the datastore has one device (single, or one unit id) the framer follows that device's
+  /// ASCII delimiter from the start, before this line has served it anything.
+  FrameServer(Framer& framer, RequestProcessor& processor);
 
   Framer& framer() const { return *framer_; }
   RequestProcessor& processor() const { return *processor_; }

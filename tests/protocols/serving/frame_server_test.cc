@@ -144,3 +144,33 @@ TEST_CASE("an ASCII line follows an FC 8/03 delimiter set through another transp
   CHECK(repaired.units == std::vector<std::uint8_t>{1});
   CHECK(repaired.discards == 0);
 }
+
+TEST_CASE("an ASCII line of a one-device datastore follows an FC 8/03 made through another transport before serving anything") {
+  auto processor = makeProcessor();  // one unit: 1
+  modbus::AsciiFramer lineFramer;
+  modbus::FrameServer line(lineFramer, *processor);
+  modbus::SocketFramer tcpFramer;
+  modbus::FrameServer tcp(tcpFramer, *processor);
+  std::array<std::uint8_t, modbus::kMaxPduSize> response{};
+  CHECK(tcp.serve(1, hexBytes("08 00 03 21 00"), response, false, "tcp").kind == modbus::Answer::Kind::Send);
+  const std::string lf = ":010300000001FB\r\n";
+  const std::string bang = ":010300000001FB\r!";
+  Recorder withLf;
+  line.decodeFrames(Bytes(lf.begin(), lf.end()), withLf);
+  CHECK(withLf.units.empty());
+  Recorder withBang;
+  CHECK(line.decodeFrames(Bytes(bang.begin(), bang.end()), withBang) == bang.size());
+  CHECK(withBang.units == std::vector<std::uint8_t>{1});
+
+  // With several devices the line cannot know whose delimiter to take until it serves one: LF.
+  auto two = std::make_shared<modbus::RequestProcessor>(modbus::ServerContext::multiple(
+      {{1, std::make_shared<modbus::DeviceContext>(modbus::DeviceTables{})},
+       {2, std::make_shared<modbus::DeviceContext>(modbus::DeviceTables{})}}));
+  modbus::FrameServer tcpTwo(tcpFramer, *two);
+  CHECK(tcpTwo.serve(1, hexBytes("08 00 03 21 00"), response, false, "tcp").kind == modbus::Answer::Kind::Send);
+  modbus::AsciiFramer shared;
+  modbus::FrameServer sharedLine(shared, *two);
+  Recorder sharedLf;
+  CHECK(sharedLine.decodeFrames(Bytes(lf.begin(), lf.end()), sharedLf) == lf.size());
+  CHECK(sharedLf.units == std::vector<std::uint8_t>{1});
+}

@@ -14,14 +14,14 @@ std::unique_ptr<Framer> makeFramer(FramerType type) {
     case FramerType::Ascii:
       return std::make_unique<AsciiFramer>();
     case FramerType::Socket:
-    case FramerType::Tls:
+    case FramerType::MbapInTls:
       break;
   }
   return std::make_unique<SocketFramer>();
 }
 
 std::optional<FramerType> framerTypeFromName(std::string_view name) noexcept {
-  for (FramerType type : {FramerType::Socket, FramerType::Rtu, FramerType::Ascii, FramerType::Tls}) {
+  for (FramerType type : {FramerType::Socket, FramerType::Rtu, FramerType::Ascii, FramerType::MbapInTls}) {
     if (name == framerTypeName(type)) {
       return type;
     }
@@ -37,7 +37,7 @@ std::string_view framerTypeName(FramerType type) noexcept {
       return "rtu";
     case FramerType::Ascii:
       return "ascii";
-    case FramerType::Tls:
+    case FramerType::MbapInTls:
       return "tls";
   }
   return "socket";

@@ -10,8 +10,9 @@
 namespace modbus {
 
 /// The framers a server can run, on any transport (RTU over TCP and ASCII over UDP work too).
-/// Tls carries MBAP (Modbus/TCP Security), so it builds a SocketFramer.
-enum class FramerType { Socket, Rtu, Ascii, Tls };
+/// MbapInTls is what Modbus/TCP Security carries: the MBAP ADU unchanged inside TLS, so it builds
+/// a SocketFramer; Tls is pymodbus's name for it (FramerType.TLS), kept for porting users.
+enum class FramerType { Socket, Rtu, Ascii, MbapInTls, Tls = MbapInTls };
 
 /// A new framer of that type, for one connection or serial line.
 std::unique_ptr<Framer> makeFramer(FramerType type);

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   const std::string endpoint = argc > 1 ? argv[1] : "udp:5020:interface=127.0.0.1";
   const std::string framerName = argc > 2 ? argv[2] : "socket";
   auto framer = modbus::framerTypeFromName(framerName);
-  if (argc > 3 || !framer || *framer == modbus::FramerType::Tls) {
+  if (argc > 3 || !framer || *framer == modbus::FramerType::MbapInTls) {
     std::fprintf(stderr, "usage: 04_udp_server [ENDPOINT [socket|rtu|ascii]]\n");
     return 2;
   }

@@ -329,10 +329,10 @@ FramerType parseFramer(const Node& server, Kind kind, const std::string& endpoin
     switch (kind) {
       case Kind::Tcp:
       case Kind::Udp:
-        if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a framer (socket, rtu or ascii)");
+        if (!type || *type == FramerType::MbapInTls) framer.fail("\"" + name + "\" is not a framer (socket, rtu or ascii)");
         break;
       case Kind::Serial:
-        if (!type || *type == FramerType::Tls) framer.fail("\"" + name + "\" is not a serial framer (rtu or ascii)");
+        if (!type || *type == FramerType::MbapInTls) framer.fail("\"" + name + "\" is not a serial framer (rtu or ascii)");
         if (*type == FramerType::Socket) {
           framer.fail("the socket framer (MBAP) cannot run on a serial line: use \"rtu\" (the default) or \"ascii\"");
         }
@@ -343,7 +343,7 @@ FramerType parseFramer(const Node& server, Kind kind, const std::string& endpoin
                       "\" cannot run inside TLS: a tls: endpoint carries the MBAP ADU (\"socket\", the default); "
                       "for pymodbus 2.x-3.7 peers use \"tls_framing\": \"bare_pdu\"");
         }
-        type = FramerType::Tls;  // "socket" or "tls": MBAP inside TLS
+        type = FramerType::MbapInTls;  // "socket" or "tls": MBAP inside TLS
         break;
     }
     chosen = type;
@@ -360,7 +360,7 @@ FramerType parseFramer(const Node& server, Kind kind, const std::string& endpoin
     }
     return chosen.value_or(FramerType::Rtu);
   }
-  if (kind == Kind::Tls) return FramerType::Tls;
+  if (kind == Kind::Tls) return FramerType::MbapInTls;
   return chosen.value_or(FramerType::Socket);
 }
 

@@ -49,7 +49,7 @@ ProcessorOptions serialProcessorOptions(const SerialServerOptions& options) {
 }
 
 void refuseMbapFraming(FramerType framer) {
-  if (framer == FramerType::Socket || framer == FramerType::Tls) {
+  if (framer == FramerType::Socket || framer == FramerType::MbapInTls) {
     throw reactor::EndpointError("the " + std::string(framerTypeName(framer)) +
                                  " framer (MBAP) cannot run on a serial line: use framer rtu (the default) or ascii");
   }

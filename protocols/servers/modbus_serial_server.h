@@ -57,7 +57,7 @@ SerialServerEndpoint parseSerialServerEndpoint(std::string_view endpoint, const 
 /// Create, use and destroy on the reactor's thread.
 class ModbusSerialServer : public ModbusServer {
  public:
-  /// Throws reactor::EndpointError when options.line.framer is Socket or Tls.
+  /// Throws reactor::EndpointError when options.line.framer is Socket or MbapInTls.
   ModbusSerialServer(reactor::Reactor& reactor, std::shared_ptr<ServerContext> context,
                      SerialServerOptions options = {});
   /// Closes the port at once.

@@ -29,7 +29,7 @@ enum class StartMode { Serve, Check };
 /// (ModbusUdpServer) and "serial:" (ModbusSerialServer; its Modbus keys, e.g. framer=, win over
 /// `framer`), each with `framer` (RTU over TCP, ASCII over UDP, ... are fine). Returns nullptr for
 /// a type it does not build (e.g. "tls:"). Throws reactor::EndpointError (a bad string, or the
-/// Socket/Tls framer on a serial line), reactor::CannotListenError or reactor::SerialPortError.
+/// Socket/MbapInTls framer on a serial line), reactor::CannotListenError or reactor::SerialPortError.
 /// With StartMode::Check the server is built and checked, not started: the same errors, short of
 /// binding or opening.
 std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, std::string_view endpoint,

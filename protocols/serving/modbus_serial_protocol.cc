@@ -75,7 +75,7 @@ ModbusSerialProtocol::ModbusSerialProtocol(reactor::IReactorTime& clock, std::sh
     : clock_(clock), processor_(std::move(processor)), options_(std::move(options)), input_(512), output_(512),
       echo_(256), burst_(0) {
   if (!processor_) throw std::invalid_argument("ModbusSerialProtocol: null processor");
-  if (options_.framer == FramerType::Socket || options_.framer == FramerType::Tls) {
+  if (options_.framer == FramerType::Socket || options_.framer == FramerType::MbapInTls) {
     throw std::invalid_argument("the " + std::string(framerTypeName(options_.framer)) +
                                 " framer (MBAP) cannot run on a serial line: use framer rtu (the default) or ascii");
   }

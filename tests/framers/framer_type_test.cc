@@ -10,7 +10,7 @@
 namespace modbus {
 
 TEST_CASE("framer type names round-trip and unknown names are refused") {
-  for (FramerType type : {FramerType::Socket, FramerType::Rtu, FramerType::Ascii, FramerType::Tls}) {
+  for (FramerType type : {FramerType::Socket, FramerType::Rtu, FramerType::Ascii, FramerType::MbapInTls}) {
     CHECK(framerTypeFromName(framerTypeName(type)) == type);
   }
   CHECK(framerTypeFromName("rtu") == FramerType::Rtu);
@@ -21,9 +21,15 @@ TEST_CASE("framer type names round-trip and unknown names are refused") {
 
 TEST_CASE("makeFramer builds the framer of each type and TLS reuses MBAP") {
   CHECK(dynamic_cast<SocketFramer*>(makeFramer(FramerType::Socket).get()) != nullptr);
-  CHECK(dynamic_cast<SocketFramer*>(makeFramer(FramerType::Tls).get()) != nullptr);
+  CHECK(dynamic_cast<SocketFramer*>(makeFramer(FramerType::MbapInTls).get()) != nullptr);
   CHECK(dynamic_cast<RtuFramer*>(makeFramer(FramerType::Rtu).get()) != nullptr);
   CHECK(dynamic_cast<AsciiFramer*>(makeFramer(FramerType::Ascii).get()) != nullptr);
+}
+
+TEST_CASE("FramerType::Tls, pymodbus's name, is MbapInTls and is named \"tls\"") {
+  static_assert(FramerType::Tls == FramerType::MbapInTls);
+  CHECK(framerTypeFromName("tls") == FramerType::Tls);
+  CHECK(framerTypeName(FramerType::Tls) == "tls");
 }
 
 }  // namespace modbus

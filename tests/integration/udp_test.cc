@@ -272,7 +272,7 @@ TEST_CASE("makeServerForEndpoint builds a TCP, UDP or serial server, and leaves 
   REQUIRE(asSerial != nullptr);
   CHECK(asSerial->isOpen());
   CHECK(asSerial->options().line.framer == modbus::FramerType::Ascii);
-  CHECK(modbus::makeServerForEndpoint(reactor, "tls:0:certKey=x.pem", modbus::FramerType::Tls, context) == nullptr);
+  CHECK(modbus::makeServerForEndpoint(reactor, "tls:0:certKey=x.pem", modbus::FramerType::MbapInTls, context) == nullptr);
   CHECK_THROWS_AS(modbus::makeServerForEndpoint(reactor, "udp:nope", modbus::FramerType::Socket, context),
                   reactor::EndpointError);
   udp->shutdown();

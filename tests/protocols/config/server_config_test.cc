@@ -422,7 +422,7 @@ TEST_CASE("server config: a tls entry reads the issue's roles, default_role and 
   const auto& first = c.servers[0];
   REQUIRE(first.tls.has_value());
   REQUIRE(first.tls->roles.has_value());
-  CHECK(first.options.framer == modbus::FramerType::Tls);
+  CHECK(first.options.framer == modbus::FramerType::MbapInTls);
   CHECK(first.options.idleTimeout == doctest::Approx(30));
   CHECK(first.options.maxConnections == 8);
   CHECK(first.tls->framing == modbus::TlsFraming::Mbap);

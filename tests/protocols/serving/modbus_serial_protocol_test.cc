@@ -107,7 +107,7 @@ TEST_CASE("RtuTiming follows the guide: 11 bits a character, fixed t1.5 and t3.5
 TEST_CASE("the socket framer is refused on a serial line with a clear message") {
   reactor::ManualClock clock;
   auto processor = std::make_shared<modbus::RequestProcessor>(modbus::ServerContext::single(makeDevice(0)));
-  for (auto framer : {modbus::FramerType::Socket, modbus::FramerType::Tls}) {
+  for (auto framer : {modbus::FramerType::Socket, modbus::FramerType::MbapInTls}) {
     SerialLineOptions o;
     o.framer = framer;
     try {

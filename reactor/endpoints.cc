@@ -1,5 +1,6 @@
 // Endpoint strings (port of twisted.internet.endpoints' _tokenize/_parse and serverFromString's
-// "tcp"/"tcp6" parsers).
+// "tcp"/"tcp6" parsers) and the one stream server endpoint behind "tcp", "tcp6" and "tls" (whose
+// keywords reactor/detail/tls_endpoint.cc reads).
 #include "reactor/endpoints.h"
 
 #include <algorithm>
@@ -37,13 +38,16 @@ void appendEscaped(std::string& out, std::string_view field) {
   }
 }
 
-/// "tcp" and "tcp6": Twisted's TCP4ServerEndpoint / TCP6ServerEndpoint.
-class TCPServerEndpoint final : public IStreamServerEndpoint {
+/// "tcp" and "tcp6" (Twisted's TCP4ServerEndpoint / TCP6ServerEndpoint), and "tls" with the
+/// context its constructor loaded (the certificate, key and CA read and matched).
+class StreamServerEndpoint final : public IStreamServerEndpoint {
  public:
-  TCPServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog, std::string interface)
-      : reactor_(reactor), port_(port), backlog_(backlog), interface_(std::move(interface)) {}
+  StreamServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog, std::string interface,
+                       std::shared_ptr<TlsContext> tls = nullptr)
+      : reactor_(reactor), port_(port), backlog_(backlog), interface_(std::move(interface)), tls_(std::move(tls)) {}
 
   std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) override {
+    if (tls_) return listenTLS(reactor_, port_, std::move(factory), tls_, backlog_, interface_);
     return reactor_.listenTCP(port_, std::move(factory), backlog_, interface_);
   }
 
@@ -54,6 +58,7 @@ class TCPServerEndpoint final : public IStreamServerEndpoint {
   std::uint16_t port_;
   int backlog_;
   std::string interface_;
+  std::shared_ptr<TlsContext> tls_;
 };
 
 /// Twisted's _parseTCP(factory, port, interface="", backlog=50): each parameter may come
@@ -67,7 +72,7 @@ std::unique_ptr<IStreamServerEndpoint> parseTCP(Reactor& reactor, const Endpoint
   long backlog = desc.args.size() > 2
                      ? parseLong("backlog", desc.args[2], 1, std::numeric_limits<int>::max())
                      : desc.getInt("backlog", 50, 1, std::numeric_limits<int>::max());
-  return std::make_unique<TCPServerEndpoint>(reactor, port, static_cast<int>(backlog), std::move(interface));
+  return std::make_unique<StreamServerEndpoint>(reactor, port, static_cast<int>(backlog), std::move(interface));
 }
 
 }  // namespace
@@ -183,6 +188,15 @@ void checkListenAddress(std::string_view interface, std::uint16_t port) {
   sockaddr_storage addr{};
   int rc = detail::parseIp(interface, port, addr);
   if (rc != 0) throw CannotListenError(std::string(interface), port, rc);
+}
+
+std::unique_ptr<IStreamServerEndpoint> tlsServerEndpoint(Reactor& reactor, const EndpointDescription& d) {
+  TlsOptions options = tlsOptionsFromEndpoint(d);
+  std::uint16_t port = d.port();
+  long backlog = d.getInt("backlog", 50, 1, std::numeric_limits<int>::max());
+  auto context = TlsContext::create(TlsSide::Server, std::move(options));
+  return std::make_unique<StreamServerEndpoint>(reactor, port, static_cast<int>(backlog), d.get("interface"),
+                                                std::move(context));
 }
 
 std::string quoteStringArgument(std::string_view argument) {

@@ -36,28 +36,6 @@ std::string either(const EndpointDescription& d, std::initializer_list<const cha
   return {};
 }
 
-class TLSServerEndpoint final : public IStreamServerEndpoint {
- public:
-  TLSServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog, std::string interface,
-                    std::shared_ptr<TlsContext> context)
-      : reactor_(reactor), port_(port), backlog_(backlog), interface_(std::move(interface)),
-        context_(std::move(context)) {}
-
-  std::shared_ptr<IListeningPort> listen(std::shared_ptr<Factory> factory) override {
-    return listenTLS(reactor_, port_, std::move(factory), context_, backlog_, interface_);
-  }
-
-  // The certificate, key and CA were loaded and matched by the constructor's context.
-  void check() const override { checkListenAddress(interface_, port_); }
-
- private:
-  Reactor& reactor_;
-  std::uint16_t port_;
-  int backlog_;
-  std::string interface_;
-  std::shared_ptr<TlsContext> context_;
-};
-
 /// "a,b,,c" → {"a", "b", "c"}.
 std::vector<std::string> commaList(const std::string& list) {
   std::vector<std::string> names;
@@ -108,15 +86,6 @@ TlsOptions tlsOptionsFromEndpoint(const EndpointDescription& d) {
       d.getInt("max_handshakes_per_peer", static_cast<long>(o.maxHandshakesPerPeer), 0, std::numeric_limits<int>::max()));
   if (d.has("first_byte_timeout")) o.firstByteTimeout = parseSeconds("first_byte_timeout", d.get("first_byte_timeout"));
   return o;
-}
-
-std::unique_ptr<IStreamServerEndpoint> tlsServerEndpoint(Reactor& reactor, const EndpointDescription& d) {
-  TlsOptions options = tlsOptionsFromEndpoint(d);
-  std::uint16_t port = d.port();
-  long backlog = d.getInt("backlog", 50, 1, std::numeric_limits<int>::max());
-  auto context = TlsContext::create(TlsSide::Server, std::move(options));
-  return std::make_unique<TLSServerEndpoint>(reactor, port, static_cast<int>(backlog), d.get("interface"),
-                                             std::move(context));
 }
 
 }  // namespace reactor

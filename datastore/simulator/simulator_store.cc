@@ -85,6 +85,15 @@ void SimulatorStore::defineValue(std::uint32_t first, CellType type, ValueOrder 
   }
 }
 
+void SimulatorStore::copyDefinition(std::uint32_t from, std::uint32_t to) {
+  const Cell source = cells_.at(from);
+  Cell& target = cells_.at(to);
+  if (target.type != CellType::Invalid || target.access != Access::Invalid) {
+    throw std::logic_error("modbus::simulator::SimulatorStore: cell " + std::to_string(to) + " is already defined");
+  }
+  target = source;
+}
+
 void SimulatorStore::markInvalid(std::uint32_t index) {
   Cell& c = cells_.at(index);
   c = Cell{};

@@ -109,6 +109,9 @@ class SimulatorStore {
   /// std::logic_error when a cell is already defined or listed invalid.
   void defineValue(std::uint32_t first, CellType type, ValueOrder order, const std::vector<std::uint16_t>& registers,
                    std::uint32_t actionId = 0);
+  /// Copies the definition of cell `from` (type, value, access, action, fault) onto the undefined
+  /// cell `to` (setup.json's "repeat"). Throws std::logic_error when `to` is already defined.
+  void copyDefinition(std::uint32_t from, std::uint32_t to);
   /// Marks a cell invalid (answers 02 even if defined later: the caller checks overlaps).
   void markInvalid(std::uint32_t index);
   /// Makes a defined cell writable (true) or read-only. Throws std::logic_error for an undefined cell.

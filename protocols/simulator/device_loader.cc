@@ -7,7 +7,9 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -208,8 +210,8 @@ class DeviceLoader {
 
   void checkActionName(const Node& a, CellType type) const {
     const std::string name = a.string();
-    if (options_.customActions.count(name)) return;
     const auto kind = actionFromName(name);
+    if (!kind && options_.customActions.count(name)) return;
     if (!kind) {
       std::string known = "increment, random, timestamp, uptime, reset, sine, ramp, square, random_walk";
       for (const auto& [custom, fn] : options_.customActions) known += ", " + custom;
@@ -252,7 +254,7 @@ class DeviceLoader {
       name = a.string();
     }
     if (!name) return 0;
-    const bool custom = options_.customActions.count(*name) != 0;
+    const bool custom = !actionFromName(*name) && options_.customActions.count(*name) != 0;
     ActionParameters p;
     if (entry.json().is_object()) {
       if (entry.has("parameters") && entry.has("args")) entry.fail("give \"parameters\" or \"args\", not both");
@@ -371,6 +373,15 @@ class DeviceLoader {
 };
 
 }  // namespace
+
+SimulatorSetupOptions& SimulatorSetupOptions::registerAction(const std::string& name, CustomAction action) {
+  if (name.empty() || !action) throw std::invalid_argument("registerAction: an action needs a name and a function");
+  if (actionFromName(name)) throw std::invalid_argument("registerAction: \"" + name + "\" is a built-in action");
+  if (!customActions.emplace(name, std::move(action)).second) {
+    throw std::invalid_argument("registerAction: \"" + name + "\" is registered already");
+  }
+  return *this;
+}
 
 SimulatorDevice loadSimulatorDevice(std::string_view setupJson, const std::string& deviceName,
                                     const SimulatorSetupOptions& options) {

@@ -38,7 +38,13 @@ inline constexpr std::uint32_t kLargeEntryRegisters = 10000;
 struct SimulatorSetupOptions {
   std::shared_ptr<simulator::SimulatorClock> clock = nullptr;  ///< nullptr: the system clocks
   std::shared_ptr<simulator::RandomSource> random = nullptr;   ///< nullptr: a seeded mt19937_64
+  /// The program's actions by name (registerAction() checks the names; direct inserts are not).
   std::map<std::string, simulator::CustomAction> customActions{};
+
+  /// Makes `"action": "name"` run `action` (pymodbus's custom_actions_dict entry). Returns *this
+  /// for chaining. Throws std::invalid_argument for an empty name or function, a built-in action's
+  /// name ("increment", …) or a name registered already.
+  SimulatorSetupOptions& registerAction(const std::string& name, simulator::CustomAction action);
 };
 
 /// One loaded "device_list" entry.

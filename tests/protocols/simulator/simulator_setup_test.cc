@@ -114,3 +114,39 @@ TEST_CASE("a custom action from the program, by name") {
 
 }  // namespace
 }  // namespace modbus::simulator
+
+namespace modbus::simulator {
+namespace {
+
+TEST_CASE("registerAction: by name, chained; built-in, empty and repeated names are refused") {
+  SimulatorSetupOptions options;
+  auto manual = std::make_shared<ManualSimulatorClock>();
+  options.clock = manual;
+  options.registerAction("triple", [](SimulatorStore& s, std::uint32_t first, const ActionParameters&) {
+           s.setNumber(first, s.number(first) * 3);
+         })
+      .registerAction("hold", [](SimulatorStore& s, std::uint32_t first, const ActionParameters& p) {
+        s.setNumber(first, p.maxval.value_or(0));
+      });
+  CHECK_THROWS_WITH_AS(options.registerAction("increment", [](SimulatorStore&, std::uint32_t, const ActionParameters&) {}),
+                       "registerAction: \"increment\" is a built-in action", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(options.registerAction("triple", [](SimulatorStore&, std::uint32_t, const ActionParameters&) {}),
+                       "registerAction: \"triple\" is registered already", std::invalid_argument);
+  CHECK_THROWS_AS(options.registerAction("", [](SimulatorStore&, std::uint32_t, const ActionParameters&) {}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(options.registerAction("none", nullptr), std::invalid_argument);
+  const SimulatorDevice device = loadSimulatorDevice(
+      R"({"device_list": {"d": {"setup": {"co size": 0, "di size": 0, "hr size": 3, "ir size": 0},
+          "uint16": [{"addr": 0, "value": 2, "action": "triple"}, {"addr": 1, "action": "hold", "parameters": {"maxval": 9}}],
+          "string": [{"addr": 2, "value": "ab", "action": "triple"}]}}})",
+      "d", options);
+  RequestProcessor processor(ServerContext::single(device.makeContext()));
+  std::array<std::uint8_t, kMaxPduSize> response{};
+  const Bytes request = pdu(3, {0, 3});
+  const std::size_t n = processor.process(1, request, response);
+  CHECK(Bytes(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(n)) == registersReply(3, {6, 9, 0x6162}));
+  CHECK(device.store->text(2) == "ab");  // the action ran on a string and left it (setNumber ignores strings)
+}
+
+}  // namespace
+}  // namespace modbus::simulator

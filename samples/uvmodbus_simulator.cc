@@ -127,8 +127,11 @@ int main(int argc, char** argv) {
     printError(std::string("cannot start: ") + e.what());
     return kExitCannotServe;
   }
-  reactor::log::info("uvmodbus-simulator running: server \"", serverName, "\", device \"", deviceName, "\" (",
-                     simulator->device().layout.cellCount(), " registers)");
+  // Logged once the loop runs and SIGINT/SIGTERM are handled: a script may signal after this line.
+  reactor.callWhenRunning([&] {
+    reactor::log::info("uvmodbus-simulator running: server \"", serverName, "\", device \"", deviceName, "\" (",
+                       simulator->device().layout.cellCount(), " registers)");
+  });
   reactor.run(/*installSignalHandlers=*/true);
   simulator.reset();
   reactor::log::info("uvmodbus-simulator stopped");

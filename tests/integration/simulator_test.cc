@@ -3,9 +3,11 @@
 // BinaryPayloadDecoder), and its command line (exit codes, messages naming the JSON path).
 #include <doctest/doctest.h>
 
+#include <modbus/modbus.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +25,8 @@ using Json = nlohmann::json;
 using testsupport::Subprocess;
 
 constexpr const char* kListening = R"(listening on tcp 127\.0\.0\.1:(\d+))";
+// Logged once SIGINT/SIGTERM are handled: the tests signal only after it.
+constexpr const char* kRunning = "uvmodbus-simulator running: ";
 
 std::string simulatorPath() {
   const std::string path = testsupport::buildDir() + "/uvmodbus-simulator";
@@ -87,6 +91,7 @@ TEST_CASE("pymodbus's client reads typed values from uvmodbus-simulator") {
   CHECK(steps["read_back"]["value"] == 4321);
   CHECK(steps["write_readonly"]["exception"] == 2);
 
+  REQUIRE(sim.waitForLine(kRunning, 10).has_value());
   sim.signal(SIGTERM);
   CHECK(sim.wait(5) == 0);
 }
@@ -125,6 +130,7 @@ TEST_CASE("uvmodbus-simulator: --log_file receives the log, the warning for a hu
   TempSetup log("");
   Subprocess sim({simulatorPath(), "--json_file", setup.path(), "--log_file", log.path()});
   REQUIRE_MESSAGE(sim.waitForLine(kListening, 10).has_value(), sim.output());
+  REQUIRE(sim.waitForLine(kRunning, 10).has_value());
   sim.signal(SIGTERM);
   CHECK(sim.wait(5) == 0);
   std::ifstream in(log.path());
@@ -133,6 +139,33 @@ TEST_CASE("uvmodbus-simulator: --log_file receives the log, the warning for a hu
   CHECK(text.str().find("device_list.device.float32[0].addr: [0, 21999] defines 22000 registers (11000 float32 "
                         "values); is the range a typo?") != std::string::npos);
   CHECK(text.str().find("listening on tcp 127.0.0.1:") != std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("sample 09_simulator serves its setup and runs the program's action") {
+  const std::string path = testsupport::buildDir() + "/samples/09_simulator";
+  if (!std::filesystem::exists(path)) return;  // samples not configured
+  Subprocess sample({path, "0"});
+  auto listening = sample.waitForLine(kListening, 10);
+  REQUIRE_MESSAGE(listening.has_value(), sample.output());
+  modbus_t* ctx = modbus_new_tcp("127.0.0.1", std::stoi((*listening)[1]));
+  REQUIRE(ctx != nullptr);
+  REQUIRE(modbus_connect(ctx) == 0);
+  std::uint16_t regs[5] = {};
+  CHECK(modbus_read_registers(ctx, 0, 5, regs) == 5);
+  CHECK(regs[0] == 2);                                        // increment from 1
+  CHECK((regs[1] == 0x0009 && regs[2] == 0x6A29));            // 617001
+  CHECK((regs[3] == 0x4040 && regs[4] == 0x0000));            // 1.5 doubled: 3.0
+  CHECK(modbus_read_registers(ctx, 3, 2, regs) == 2);
+  CHECK((regs[0] == 0x40C0 && regs[1] == 0x0000));            // 6.0
+  CHECK(modbus_read_registers(ctx, 4, 1, regs) == -1);        // type exception: 02
+  modbus_close(ctx);
+  modbus_free(ctx);
+  sample.signal(SIGTERM);
+  CHECK(sample.wait(5) == 0);
 }
 
 }  // namespace

@@ -29,7 +29,13 @@ constexpr std::array<CellType, 10> kTypes = {CellType::Bits,   CellType::Uint16,
                                              CellType::Float64, CellType::String};
 
 std::string rangeText(std::uint32_t first, std::uint32_t last) {
-  return "[" + std::to_string(first) + ", " + std::to_string(last) + "]";
+  // Appended piece by piece: g++ 12 -O3 reports a false -Wrestrict on "[" + std::to_string(…).
+  std::string out(1, '[');
+  out += std::to_string(first);
+  out += ", ";
+  out += std::to_string(last);
+  out += ']';
+  return out;
 }
 
 std::string numberText(long double v) {
@@ -277,8 +283,16 @@ class DeviceLoader {
       if (!entry.has("addr")) entry.fail("missing \"addr\"");
     }
     const Node at = object ? entry.child("addr") : entry;
-    const Range r = range(at);
+    Range r = range(at);
     const unsigned width = registerWidth(type);
+    if (!at.json().is_array() && width > 1) {  // one address: one value starting there
+      r.last = r.first + width - 1;
+      if (r.last >= result_.store->size()) {
+        at.fail(std::string(cellTypeName(type)) + " at " + std::to_string(r.first) + " needs registers " +
+                rangeText(r.first, r.last) + ", past the end of the device (last register " +
+                std::to_string(result_.store->size() - 1) + ")");
+      }
+    }
     if (type != CellType::String && r.count() % width != 0) {
       at.fail(rangeText(r.first, r.last) + " is not a whole number of " + std::to_string(width) + "-register values");
     }

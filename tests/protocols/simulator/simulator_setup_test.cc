@@ -49,6 +49,20 @@ TEST_CASE("int16, int32, int64, uint64 and float64 values") {
   CHECK(d.run(pdu(3, {11, 3})) == exceptionReply(3, 2));
 }
 
+TEST_CASE("one address defines one value of the type's width") {
+  ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 8, "ir size": 0, "type exception": true)",
+                       R"("uint32": [0], "float64": [{"addr": 2, "value": 1.0}], "string": [{"addr": 6, "value": "ok"}])"),
+                 "device");
+  CHECK(d.run(pdu(3, {0, 7})) == registersReply(3, {0, 0, 0x3FF0, 0, 0, 0, 0x6F6B}));
+  CHECK(d.run(pdu(3, {1, 1})) == exceptionReply(3, 2));
+  CHECK_THROWS_WITH_AS(loadSimulatorDevice(setup(R"("co size": 0, "di size": 0, "hr size": 8, "ir size": 0)",
+                                                 R"("int64": [6])"),
+                                           "device"),
+                       "device_list.device.int64[0]: int64 at 6 needs registers [6, 9], past the end of the device "
+                       "(last register 7)",
+                       ConfigError);
+}
+
 TEST_CASE("word_order and byte_order per device and per entry") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 8, "ir size": 0, "word_order": "little")",
                        R"("uint32": [{"addr": [0, 1], "value": 617001},

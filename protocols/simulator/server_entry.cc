@@ -107,6 +107,7 @@ SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std:
       if (!s.has("certfile") || !s.has("keyfile")) s.fail("a tls server needs \"certfile\" and \"keyfile\"");
       endpoint += field("cert", s.child("certfile").string()) + field("key", s.child("keyfile").string());
       if (s.has("password")) endpoint += field("password", s.child("password").string());
+      endpoint += ":require_client_cert=false";  // pymodbus's TLS server asks no client certificate
       out.entry.tls = TlsServerOptions{};
     }
     out.entry.endpoint = endpoint;

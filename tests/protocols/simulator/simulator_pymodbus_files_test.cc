@@ -78,7 +78,7 @@ TEST_CASE("pymodbus default setup.json: every server entry maps onto our endpoin
   const SimulatorServerEntry serial = parseSimulatorServer(text, "server_try_serial");
   CHECK(serial.entry.endpoint == "serial:/dev/tty0:baudrate=9600:bytesize=8:parity=N:stopbits=1:framer=rtu");
   const SimulatorServerEntry tls = parseSimulatorServer(text, "server_try_tls");
-  CHECK(tls.entry.endpoint == "tls:5020:interface=0.0.0.0:cert=certificates/pymodbus.crt:key=certificates/pymodbus.key");
+  CHECK(tls.entry.endpoint == "tls:5020:interface=0.0.0.0:cert=certificates/pymodbus.crt:key=certificates/pymodbus.key:require_client_cert=false");
   CHECK(tls.entry.tls.has_value());
   CHECK(parseSimulatorServer(text, "server_test_try_udp").entry.endpoint == "udp:5020:interface=0.0.0.0");
   DeviceContext device;
@@ -127,7 +127,8 @@ TEST_CASE("the documentation's full example: server entries of every comm") {
   CHECK(parseSimulatorServer(text, "server_rtu").entry.endpoint ==
         "serial:/dev/ttyUSB0:baudrate=9600:bytesize=8:parity=N:stopbits=1:framer=rtu");
   CHECK(parseSimulatorServer(text, "server_tls").entry.endpoint ==
-        "tls:5802:interface=0.0.0.0:cert=certificates/pymodbus_tls.crt:key=certificates/pymodbus_tls.key");
+        "tls:5802:interface=0.0.0.0:cert=certificates/pymodbus_tls.crt:key=certificates/pymodbus_tls.key:"
+        "require_client_cert=false");
   CHECK(parseSimulatorServer(text, "server_udp").entry.endpoint == "udp:5020:interface=0.0.0.0");
   DeviceContext device;
   tcp.applyIdentity(device);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "protocols/servers/modbus_tcp_server.h"
+#include "tests/support/certs.h"
 #include "tests/support/reactor_harness.h"
 
 namespace modbus {
@@ -71,6 +72,33 @@ TEST_CASE("runForever() runs the reactor until stop()") {
   CHECK(sim->device().store->number(0) == 41);
   CHECK(sim->context()->find(3)->identity().vendorName() == "uvmodbus");
   sim.reset();
+}
+
+TEST_CASE("tls and udp entries start their servers; a bad certificate names the server entry") {
+  reactor::testing::LoopCleanCheck clean;
+  reactor::Reactor reactor;
+  const auto& certs = testsupport::testCertificates();
+  const std::string device = R"("device_list": {"device": {"setup": {"co size": 1, "di size": 1, "hr size": 1, "ir size": 1}}})";
+  auto tls = SimulatorServer::fromText(
+      reactor, R"({"server_list": {"server": {"comm": "tls", "host": "127.0.0.1", "port": 0, "certfile": ")" +
+                   certs.server.cert + R"(", "keyfile": ")" + certs.server.key + R"("}}, )" + device + "}");
+  tls->runForever(/*onlyStart=*/true);
+  CHECK(tls->servers().size() == 1);
+  auto udp = SimulatorServer::fromText(
+      reactor, R"({"server_list": {"server": {"comm": "udp", "host": "127.0.0.1", "port": 0}}, )" + device + "}");
+  udp->runForever(/*onlyStart=*/true);
+  CHECK(udp->servers().size() == 1);
+  auto broken = SimulatorServer::fromText(
+      reactor, R"({"server_list": {"server": {"comm": "tls", "host": "127.0.0.1", "port": 0, "certfile": "/nonexistent.crt", "keyfile": "/nonexistent.key"}}, )" +
+                   device + "}");
+  CHECK_THROWS_WITH_AS(broken->runForever(true), doctest::Contains("server_list.server: "), ConfigError);
+  tls->stop();
+  udp->stop();
+  reactor.callLater(0.05, [&] { reactor.stop(); });
+  reactor::testing::runReactor(reactor, 10);
+  tls.reset();
+  udp.reset();
+  broken.reset();
 }
 
 TEST_CASE("load errors carry the label and the JSON path") {

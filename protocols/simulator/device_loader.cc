@@ -88,7 +88,8 @@ class DeviceLoader {
 
   static void expectObjectOf(const Node& n, const std::vector<const char*>& allowed) {
     if (!n.json().is_object()) n.fail("expected an object, got " + config::describeType(n.json()));
-    for (const auto& [key, value] : n.json().items()) {
+    for (const auto& item : n.json().items()) {
+      const std::string& key = item.key();
       if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) != allowed.end()) continue;
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;

@@ -58,7 +58,7 @@ std::string shippedSetupOnFreePort() {
   return setup.dump();
 }
 
-TEST_CASE("pymodbus's client reads typed values from uvmodbus-simulator") {
+TEST_CASE("simulator: pymodbus's client reads typed values from uvmodbus-simulator") {
   TempSetup setup(shippedSetupOnFreePort());
   Subprocess sim({simulatorPath(), "--json_file", setup.path()});
   auto listening = sim.waitForLine(kListening, 10);

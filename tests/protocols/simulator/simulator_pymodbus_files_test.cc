@@ -15,7 +15,7 @@ namespace {
 
 using namespace testing;
 
-TEST_CASE("pymodbus default setup.json, device: documented values and rules") {
+TEST_CASE("simulator: pymodbus default setup.json, device: documented values and rules") {
   ServedDevice d(fixture("pymodbus_default_setup.json"), "device");
   CHECK(d.device.warnings.empty());
   CHECK(d.device.layout.cellCount() == 63000);
@@ -37,7 +37,7 @@ TEST_CASE("pymodbus default setup.json, device: documented values and rules") {
   CHECK(d.run(pdu(5, {32, 0xFF00})) == exceptionReply(5, 2));             // cell 2 read-only
 }
 
-TEST_CASE("pymodbus default setup.json, device_try: a warning for [4878, 48779], custom action by name") {
+TEST_CASE("simulator: pymodbus default setup.json, device_try: a warning for [4878, 48779], custom action by name") {
   const std::string text = fixture("pymodbus_default_setup.json");
   CHECK_THROWS_WITH_AS(loadSimulatorDevice(text, "device_try"),
                        doctest::Contains("device_list.device_try.uint16[8].action: unknown action "
@@ -68,7 +68,7 @@ TEST_CASE("pymodbus default setup.json, device_try: a warning for [4878, 48779],
   CHECK(d.run(pdu(3, {4188, 4})) == registersReply(3, {0x46FE, 0x0466, 0x46FE, 0x0466}));  // 2 × 32514.2
 }
 
-TEST_CASE("pymodbus default setup.json: every server entry maps onto our endpoints") {
+TEST_CASE("simulator: pymodbus default setup.json: every server entry maps onto our endpoints") {
   const std::string text = fixture("pymodbus_default_setup.json");
   const SimulatorServerEntry tcp = parseSimulatorServer(text, "server");
   CHECK(tcp.entry.endpoint == "tcp:5020:interface=0.0.0.0");
@@ -87,7 +87,7 @@ TEST_CASE("pymodbus default setup.json: every server entry maps onto our endpoin
   CHECK(device.identity().majorMinorRevision() == "3.1.0");
 }
 
-TEST_CASE("the documentation's full example serves its documented values") {
+TEST_CASE("simulator: the documentation's full example serves its documented values") {
   ServedDevice d(fixture("pymodbus_doc_example.json"), "device", {0.25});
   CHECK(d.device.layout.cellCount() == 1000);
   CHECK(d.run(pdu(3, {11, 1})) == registersReply(3, {51}));  // verified in pymodbus: 51, then 52
@@ -117,7 +117,7 @@ TEST_CASE("the documentation's full example serves its documented values") {
   CHECK(d.run(pdu(3, {192, 1})) == exceptionReply(3, 2));
 }
 
-TEST_CASE("the documentation's full example: server entries of every comm") {
+TEST_CASE("simulator: the documentation's full example: server entries of every comm") {
   const std::string text = fixture("pymodbus_doc_example.json");
   const SimulatorServerEntry tcp = parseSimulatorServer(text, "server");
   CHECK(tcp.entry.endpoint == "tcp:5020:interface=0.0.0.0");

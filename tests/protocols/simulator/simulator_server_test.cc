@@ -36,7 +36,7 @@ std::uint16_t portOf(const SimulatorServer& sim) {
   return tcp->addresses().at(0).port;
 }
 
-TEST_CASE("runForever(true) serves on a reactor the program runs; stop() leaves the reactor running") {
+TEST_CASE("simulator: runForever(true) serves on a reactor the program runs; stop() leaves the reactor running") {
   reactor::testing::LoopCleanCheck clean;
   reactor::Reactor reactor;
   auto sim = SimulatorServer::fromText(reactor, kSetup);
@@ -62,7 +62,7 @@ TEST_CASE("runForever(true) serves on a reactor the program runs; stop() leaves 
   sim.reset();
 }
 
-TEST_CASE("runForever() runs the reactor until stop()") {
+TEST_CASE("simulator: runForever() runs the reactor until stop()") {
   reactor::testing::LoopCleanCheck clean;
   reactor::Reactor reactor;
   auto sim = SimulatorServer::fromText(reactor, kSetup);
@@ -74,7 +74,7 @@ TEST_CASE("runForever() runs the reactor until stop()") {
   sim.reset();
 }
 
-TEST_CASE("tls and udp entries start their servers; a bad certificate names the server entry") {
+TEST_CASE("simulator: tls and udp entries start their servers; a bad certificate names the server entry") {
   reactor::testing::LoopCleanCheck clean;
   reactor::Reactor reactor;
   const auto& certs = testsupport::testCertificates();
@@ -101,7 +101,7 @@ TEST_CASE("tls and udp entries start their servers; a bad certificate names the 
   broken.reset();
 }
 
-TEST_CASE("load errors carry the label and the JSON path") {
+TEST_CASE("simulator: load errors carry the label and the JSON path") {
   reactor::Reactor reactor;
   CHECK_THROWS_WITH_AS(SimulatorServer::fromText(reactor, kSetup, "nope"),
                        "setup: server_list: no server \"nope\" (servers: server)", ConfigError);

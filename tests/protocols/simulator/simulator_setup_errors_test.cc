@@ -33,14 +33,14 @@ std::string serverError(const std::string& server) {
   return "(parsed)";
 }
 
-TEST_CASE("a range that is not a whole number of values names the entry's addr") {
+TEST_CASE("simulator: a range that is not a whole number of values names the entry's addr") {
   CHECK(loadError(device(R"("uint32": [[20, 21], {"addr": [22, 24]}])")) ==
         "device_list.device.uint32[1].addr: [22, 24] is not a whole number of 2-register values");
   CHECK(loadError(device(R"("float64": [[0, 5]])")) ==
         "device_list.device.float64[0]: [0, 5] is not a whole number of 4-register values");
 }
 
-TEST_CASE("unknown keys are errors at every level") {
+TEST_CASE("simulator: unknown keys are errors at every level") {
   CHECK(loadError(device("", R"(, "co_size": 3)")) ==
         "device_list.device.setup.co_size: unknown key (expected one of: co size, di size, hr size, ir size, "
         "shared blocks, type exception, defaults, word_order, byte_order)");
@@ -55,21 +55,21 @@ TEST_CASE("unknown keys are errors at every level") {
         "amplitude, offset)");
 }
 
-TEST_CASE("overlapping definitions name both entries") {
+TEST_CASE("simulator: overlapping definitions name both entries") {
   CHECK(loadError(device(R"("bits": [7], "uint16": [[5, 9]])")) ==
         "device_list.device.uint16[0]: register 7 is already defined by device_list.device.bits[0]");
   CHECK(loadError(device(R"("invalid": [[0, 3]], "uint32": [{"addr": [2, 3], "value": 1}])")) ==
         "device_list.device.uint32[0].addr: register 2 is already defined by \"invalid\"");
 }
 
-TEST_CASE("write needs defined cells") {
+TEST_CASE("simulator: write needs defined cells") {
   CHECK(loadError(device(R"("uint16": [7], "write": [7, 8])")) ==
         "device_list.device.write[1]: register 8 is not defined (\"write\" needs a defined cell)");
   CHECK(loadError(device(R"("invalid": [3], "write": [3])")) ==
         "device_list.device.write[0]: register 3 is listed in \"invalid\" (\"write\" needs a defined cell)");
 }
 
-TEST_CASE("values outside their type are errors") {
+TEST_CASE("simulator: values outside their type are errors") {
   CHECK(loadError(device(R"("uint16": [{"addr": 0, "value": 70000}])")) ==
         "device_list.device.uint16[0].value: 70000 is not a uint16 value (0..65535)");
   CHECK(loadError(device(R"("int16": [{"addr": 0, "value": -40000}])")) ==
@@ -82,12 +82,12 @@ TEST_CASE("values outside their type are errors") {
         "device_list.device.float32[0].value: expected a float32 value (a number), got a string");
 }
 
-TEST_CASE("a string longer than its registers is an error") {
+TEST_CASE("simulator: a string longer than its registers is an error") {
   CHECK(loadError(device(R"("string": [{"addr": [0, 1], "value": "ABCDE"}])")) ==
         "device_list.device.string[0].value: \"ABCDE\" (5 characters) does not fit in 2 registers (4 characters)");
 }
 
-TEST_CASE("a cell past the block size is an error") {
+TEST_CASE("simulator: a cell past the block size is an error") {
   CHECK(loadError(device(R"("uint16": [100])")) ==
         "device_list.device.uint16[0]: register 100 is past the end of the device (last register 99)");
   CHECK(loadError(device(R"("uint16": [{"addr": [98, 120]}])")) ==
@@ -95,7 +95,7 @@ TEST_CASE("a cell past the block size is an error") {
   CHECK(loadError(device(R"("uint16": [[9, 3]])")) == "device_list.device.uint16[0]: [9, 3] ends before it starts");
 }
 
-TEST_CASE("unknown actions and misplaced actions are errors") {
+TEST_CASE("simulator: unknown actions and misplaced actions are errors") {
   CHECK(loadError(device(R"("uint16": [{"addr": 0, "action": "register"}])")) ==
         "device_list.device.uint16[0].action: unknown action \"register\" (expected one of: increment, random, "
         "timestamp, uptime, reset, sine, ramp, square, random_walk)");
@@ -107,7 +107,7 @@ TEST_CASE("unknown actions and misplaced actions are errors") {
         "device_list.device.uint16[0].args: minval is above maxval");
 }
 
-TEST_CASE("setup, device names and JSON itself") {
+TEST_CASE("simulator: setup, device names and JSON itself") {
   CHECK(loadError(device(""), "other") == "device_list: no device \"other\" (devices: device)");
   CHECK(loadError(R"({"device_list": {"d": {}}})", "d") ==
         "device_list.d: missing \"setup\" (co size, di size, hr size, ir size)");
@@ -120,14 +120,14 @@ TEST_CASE("setup, device names and JSON itself") {
         "device_list.device.setup.word_order: \"middle\" is not an order (big or little)");
 }
 
-TEST_CASE("repeat must not overwrite or cut values") {
+TEST_CASE("simulator: repeat must not overwrite or cut values") {
   CHECK(loadError(device(R"("uint16": [1, 5], "repeat": [{"addr": [0, 1], "to": [4, 7]}])")) ==
         "device_list.device.repeat[0].to: register 5 is already defined by device_list.device.uint16[1]");
   CHECK(loadError(device(R"("uint32": [[0, 1]], "repeat": [{"addr": [0, 1], "to": [10, 12]}])")) ==
         "device_list.device.repeat[0].to: [10, 12] ends inside a value copied from register 0");
 }
 
-TEST_CASE("server entries: comm, framer, keys of another kind, identity") {
+TEST_CASE("simulator: server entries: comm, framer, keys of another kind, identity") {
   CHECK(serverError(R"({"comm": "http"})") == "server_list.server.comm: \"http\" is not a comm (tcp, udp, tls or serial)");
   CHECK(serverError(R"({"comm": "serial", "port": "/dev/ttyS0", "framer": "socket"})") ==
         "server_list.server.framer: a serial line takes framer rtu or ascii, not socket");

@@ -17,7 +17,7 @@ std::string setup(const std::string& setupKeys, const std::string& sections) {
   return R"({"server_list": {}, "device_list": {"device": {"setup": {)" + setupKeys + "}, " + sections + "}}}";
 }
 
-TEST_CASE("shared blocks false: co 0-9, di 10-19, ir 20-29, hr 30-39, each table from address 0") {
+TEST_CASE("simulator: shared blocks false: co 0-9, di 10-19, ir 20-29, hr 30-39, each table from address 0") {
   ServedDevice d(setup(R"("co size": 10, "di size": 10, "hr size": 10, "ir size": 10, "shared blocks": false)",
                        R"("bits": [{"addr": 0, "value": 5}, {"addr": 10, "value": 2}],
                           "uint16": [{"addr": 20, "value": 200}, {"addr": 30, "value": 300}, {"addr": 39, "value": 309}],
@@ -35,7 +35,7 @@ TEST_CASE("shared blocks false: co 0-9, di 10-19, ir 20-29, hr 30-39, each table
   CHECK(d.device.store->registerValue(30) == 7);
 }
 
-TEST_CASE("int16, int32, int64, uint64 and float64 values") {
+TEST_CASE("simulator: int16, int32, int64, uint64 and float64 values") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 20, "ir size": 0, "type exception": true)",
                        R"("int16": [{"addr": 0, "value": -2}], "int32": [{"addr": [1, 2], "value": -1}],
                           "int64": [{"addr": [3, 6], "value": -2}],
@@ -49,7 +49,7 @@ TEST_CASE("int16, int32, int64, uint64 and float64 values") {
   CHECK(d.run(pdu(3, {11, 3})) == exceptionReply(3, 2));
 }
 
-TEST_CASE("one address defines one value of the type's width") {
+TEST_CASE("simulator: one address defines one value of the type's width") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 8, "ir size": 0, "type exception": true)",
                        R"("uint32": [0], "float64": [{"addr": 2, "value": 1.0}], "string": [{"addr": 6, "value": "ok"}])"),
                  "device");
@@ -63,7 +63,7 @@ TEST_CASE("one address defines one value of the type's width") {
                        ConfigError);
 }
 
-TEST_CASE("word_order and byte_order per device and per entry") {
+TEST_CASE("simulator: word_order and byte_order per device and per entry") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 8, "ir size": 0, "word_order": "little")",
                        R"("uint32": [{"addr": [0, 1], "value": 617001},
                                      {"addr": [2, 3], "value": 617001, "word_order": "big"},
@@ -73,7 +73,7 @@ TEST_CASE("word_order and byte_order per device and per entry") {
   CHECK(d.run(pdu(3, {0, 7})) == registersReply(3, {0x6A29, 0x0009, 0x0009, 0x6A29, 0x0900, 0x296A, 0x3412}));
 }
 
-TEST_CASE("defaults give every entry of a type its value and action") {
+TEST_CASE("simulator: defaults give every entry of a type its value and action") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 8, "ir size": 0,
                           "defaults": {"value": {"uint16": 7, "string": "ab"}, "action": {"uint16": "increment"}})",
                        R"("uint16": [0, {"addr": 1, "action": null}, {"addr": 2, "value": 1}], "string": [[3, 4]])"),
@@ -81,7 +81,7 @@ TEST_CASE("defaults give every entry of a type its value and action") {
   CHECK(d.run(pdu(3, {0, 5})) == registersReply(3, {8, 7, 2, 0x6162, 0x2020}));
 }
 
-TEST_CASE("generators from the file follow the clock") {
+TEST_CASE("simulator: generators from the file follow the clock") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 4, "ir size": 0)",
                        R"("int16": [{"addr": 0, "action": "sine", "parameters": {"period": 4, "amplitude": 10, "offset": 100}},
                                     {"addr": 1, "action": "square", "parameters": {"period": 4, "amplitude": 10}},
@@ -94,7 +94,7 @@ TEST_CASE("generators from the file follow the clock") {
   CHECK(d.run(pdu(3, {0, 4})) == registersReply(3, {90, 0xFFF6, 3, 52}));
 }
 
-TEST_CASE("timestamp and reset from the file") {
+TEST_CASE("simulator: timestamp and reset from the file") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 9, "ir size": 0)",
                        R"("uint16": [{"addr": 0, "action": "timestamp"}, [1, 6], {"addr": 7, "value": 5}, {"addr": 8, "action": "reset"}],
                           "write": [7])"),
@@ -106,7 +106,7 @@ TEST_CASE("timestamp and reset from the file") {
   CHECK(d.run(pdu(3, {7, 2})) == registersReply(3, {5, 0}));
 }
 
-TEST_CASE("a cell fault from the file answers its exception") {
+TEST_CASE("simulator: a cell fault from the file answers its exception") {
   ServedDevice d(setup(R"("co size": 0, "di size": 0, "hr size": 9, "ir size": 0)",
                        R"("uint16": [{"addr": 7, "value": 3, "exception": 4}, 6])"),
                  "device");
@@ -114,7 +114,7 @@ TEST_CASE("a cell fault from the file answers its exception") {
   CHECK(d.run(pdu(3, {6, 2})) == exceptionReply(3, 4));
 }
 
-TEST_CASE("a custom action from the program, by name") {
+TEST_CASE("simulator: a custom action from the program, by name") {
   std::map<std::string, CustomAction> actions = {
       {"double", [](SimulatorStore& s, std::uint32_t first, const ActionParameters&) {
          s.setNumber(first, s.number(first) * 2);
@@ -132,7 +132,7 @@ TEST_CASE("a custom action from the program, by name") {
 namespace modbus::simulator {
 namespace {
 
-TEST_CASE("registerAction: by name, chained; built-in, empty and repeated names are refused") {
+TEST_CASE("simulator: registerAction: by name, chained; built-in, empty and repeated names are refused") {
   SimulatorSetupOptions options;
   auto manual = std::make_shared<ManualSimulatorClock>();
   options.clock = manual;

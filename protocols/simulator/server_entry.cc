@@ -1,0 +1,137 @@
+// parseSimulatorServer: one "server_list" entry of setup.json → the endpoint string and options of
+// the server classes uvmodbus-server uses (so every transport, limit and log works the same).
+// pymodbus's keys map as follows: comm + host + port → the endpoint; the serial keys → serial:
+// endpoint fields; certfile/keyfile/password → tls: fields; identity → the FC 43 objects, checked
+// by the configuration's own device parser. "timeout", "reconnect_delay" and
+// "allow_multiple_devices" are accepted and have no effect (see docs/simulator.md).
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "datastore/device_context.h"
+#include "protocols/config/detail/config_json.h"
+#include "protocols/config/detail/device_config_json.h"
+#include "protocols/simulator/simulator_setup.h"
+#include "reactor/endpoints.h"
+
+namespace modbus {
+namespace {
+
+using config::Node;
+using Json = nlohmann::json;
+
+std::string field(const std::string& key, const std::string& value) {
+  return ":" + key + "=" + reactor::quoteStringArgument(value);
+}
+
+}  // namespace
+
+void SimulatorServerEntry::applyIdentity(DeviceContext& device) const {
+  if (identityJson.empty()) return;
+  config::applyDeviceConfig(Json::parse(identityJson), path, device);
+}
+
+SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std::string& serverName) {
+  const Json root = config::parseJson(setupJson);
+  config::expectObject(root, "", {"server_list", "device_list"});
+  if (!root.contains("server_list")) config::fail("", "missing \"server_list\"");
+  const Node servers(root.at("server_list"), "server_list");
+  servers.expectObject({});
+  if (!servers.has(serverName.c_str())) {
+    std::string names;
+    for (const auto& [name, value] : servers.json().items()) names += (names.empty() ? "" : ", ") + name;
+    servers.fail("no server \"" + serverName + "\" (servers: " + (names.empty() ? "none" : names) + ")");
+  }
+  const Node s = servers.child(serverName);
+  s.expectObject({"comm", "host", "port", "framer", "device_id", "identity", "ignore_missing_devices",
+                  "ignore_missing_slaves", "broadcast_enable", "baudrate", "bytesize", "parity", "stopbits", "timeout",
+                  "reconnect_delay", "handle_local_echo", "allow_multiple_devices", "certfile", "keyfile", "password"});
+  SimulatorServerEntry out;
+  out.path = s.path();
+  if (!s.has("comm")) s.fail("missing \"comm\" (tcp, udp, tls or serial)");
+  const std::string comm = s.child("comm").string();
+  if (comm != "tcp" && comm != "udp" && comm != "tls" && comm != "serial") {
+    s.child("comm").fail("\"" + comm + "\" is not a comm (tcp, udp, tls or serial)");
+  }
+  const bool serial = comm == "serial";
+
+  // Keys that belong to one kind of server only.
+  for (const char* key : {"baudrate", "bytesize", "parity", "stopbits", "handle_local_echo"}) {
+    if (!serial && s.has(key)) s.child(key).fail("only a serial server (\"comm\": \"serial\") takes this key");
+  }
+  for (const char* key : {"certfile", "keyfile", "password"}) {
+    if (comm != "tls" && s.has(key)) s.child(key).fail("only a tls server (\"comm\": \"tls\") takes this key");
+  }
+  if (serial && s.has("host")) s.child("host").fail("a serial server has no host (\"port\" is its device)");
+
+  // The framer: pymodbus's names; the default follows comm.
+  FramerType framer = serial ? FramerType::Rtu : comm == "tls" ? FramerType::Tls : FramerType::Socket;
+  if (s.has("framer")) {
+    const Node f = s.child("framer");
+    const std::string name = f.string();
+    const auto parsed = framerTypeFromName(name);
+    if (!parsed) f.fail("\"" + name + "\" is not a framer (socket, rtu, ascii or tls)");
+    if (serial && (*parsed == FramerType::Socket || *parsed == FramerType::Tls)) {
+      f.fail("a serial line takes framer rtu or ascii, not " + name);
+    }
+    if (comm != "tls" && *parsed == FramerType::Tls) f.fail("framer tls needs \"comm\": \"tls\"");
+    if (comm == "tls" && *parsed != FramerType::Tls && *parsed != FramerType::Socket) {
+      f.fail("a tls server takes framer tls (or socket, the same MBAP), not " + name);
+    }
+    framer = *parsed;
+  }
+  out.entry.options.framer = comm == "tls" ? FramerType::Socket : framer;
+
+  if (serial) {
+    if (!s.has("port")) s.fail("missing \"port\" (the serial device, e.g. \"/dev/ttyUSB0\")");
+    std::string endpoint = "serial:" + reactor::quoteStringArgument(s.child("port").string());
+    if (s.has("baudrate")) endpoint += field("baudrate", std::to_string(s.child("baudrate").integer(1, 4000000, "a baud rate")));
+    if (s.has("bytesize")) endpoint += field("bytesize", std::to_string(s.child("bytesize").integer(5, 8, "a byte size")));
+    if (s.has("parity")) {
+      const Node p = s.child("parity");
+      const std::string parity = p.string();
+      if (parity != "N" && parity != "E" && parity != "O") p.fail("\"" + parity + "\" is not a parity (N, E or O)");
+      endpoint += field("parity", parity);
+    }
+    if (s.has("stopbits")) endpoint += field("stopbits", std::to_string(s.child("stopbits").integer(1, 2, "a stop bit count")));
+    endpoint += field("framer", std::string(framerTypeName(framer)));
+    if (s.has("handle_local_echo") && s.child("handle_local_echo").boolean()) endpoint += field("echo", "1");
+    out.entry.endpoint = endpoint;
+  } else {
+    const std::string host = s.has("host") ? s.child("host").string() : std::string("0.0.0.0");
+    const std::int64_t defaultPort = comm == "tls" ? 802 : 502;
+    const std::int64_t port = s.has("port") ? s.child("port").integer(0, 65535, "a port") : defaultPort;
+    const bool v6 = host.find(':') != std::string::npos;
+    std::string endpoint = comm + (v6 ? "6" : "") + ":" + std::to_string(port) + field("interface", host);
+    if (comm == "tls") {
+      if (!s.has("certfile") || !s.has("keyfile")) s.fail("a tls server needs \"certfile\" and \"keyfile\"");
+      endpoint += field("cert", s.child("certfile").string()) + field("key", s.child("keyfile").string());
+      if (s.has("password")) endpoint += field("password", s.child("password").string());
+      endpoint += ":require_client_cert=false";  // pymodbus's TLS server asks no client certificate
+      out.entry.tls = TlsServerOptions{};
+    }
+    out.entry.endpoint = endpoint;
+  }
+
+  if (s.has("timeout")) (void)s.child("timeout").seconds();
+  if (s.has("reconnect_delay")) (void)s.child("reconnect_delay").seconds();
+  if (s.has("allow_multiple_devices")) (void)s.child("allow_multiple_devices").boolean();
+  if (s.has("ignore_missing_devices") && s.has("ignore_missing_slaves")) {
+    s.fail("give \"ignore_missing_devices\" or its older name \"ignore_missing_slaves\", not both");
+  }
+  for (const char* key : {"ignore_missing_devices", "ignore_missing_slaves"}) {
+    if (s.has(key)) out.entry.options.ignoreMissingSlaves = s.child(key).boolean();
+  }
+  if (s.has("broadcast_enable")) out.entry.options.broadcastEnable = s.child("broadcast_enable").boolean();
+  if (s.has("device_id")) out.deviceId = static_cast<std::uint8_t>(s.child("device_id").integer(0, 255, "a device id"));
+  if (s.has("identity")) {
+    Json unit = Json::object();
+    unit["identity"] = s.child("identity").json();
+    DeviceContext probe;
+    config::applyDeviceConfig(unit, out.path, probe);  // checks the names now, with their paths
+    out.identityJson = unit.dump();
+  }
+  return out;
+}
+
+}  // namespace modbus

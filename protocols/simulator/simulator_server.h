@@ -1,0 +1,70 @@
+// SimulatorServer: pymodbus's ModbusSimulatorServer without its HTTP half (part 2): one
+// "server_list" entry serving one "device_list" entry of a setup.json, on the server classes
+// uvmodbus-server uses. The HTTP application and Lua actions come later, behind this class.
+// Rules:
+// - Construction reads and checks everything (ConfigError naming the JSON path, the file name in
+//   front); nothing listens until runForever().
+// - runForever(onlyStart = true) starts listening on a reactor the program runs and returns;
+//   runForever() also runs the reactor until stop() (or ServerStop(), SIGINT, SIGTERM).
+// - stop() closes the servers; it stops the reactor only when runForever() runs it.
+// - Reactor thread only, like every server.
+// Tests: tests/protocols/simulator/simulator_server_test.cc, tests/integration/simulator_test.cc
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "datastore/server_context.h"
+#include "protocols/servers/modbus_server.h"
+#include "protocols/simulator/simulator_setup.h"
+#include "reactor/reactor.h"
+
+namespace modbus {
+
+class SimulatorServer {
+ public:
+  /// Reads `jsonFile` and loads server `modbusServer` with device `modbusDevice`. Throws ConfigError
+  /// ("FILE: device_list.device.uint16[2]: …"), also when the file cannot be read.
+  SimulatorServer(reactor::Reactor& reactor, const std::string& jsonFile, const std::string& modbusServer = "server",
+                  const std::string& modbusDevice = "device", SimulatorSetupOptions options = {});
+  /// The same from the text of a setup.json (`label` is put in front of error messages).
+  static std::unique_ptr<SimulatorServer> fromText(reactor::Reactor& reactor, std::string_view setupJson,
+                                                   const std::string& modbusServer = "server",
+                                                   const std::string& modbusDevice = "device",
+                                                   SimulatorSetupOptions options = {},
+                                                   const std::string& label = "setup");
+  ~SimulatorServer();
+  SimulatorServer(const SimulatorServer&) = delete;
+  SimulatorServer& operator=(const SimulatorServer&) = delete;
+
+  /// Starts listening (throws ConfigError for an endpoint that cannot be used,
+  /// reactor::CannotListenError, reactor::SerialPortError). Unless onlyStart, then runs the
+  /// reactor until stop() and returns after it.
+  void runForever(bool onlyStart = false);
+  /// Closes the servers. Idempotent.
+  void stop();
+
+  /// The loaded device (its store: values, typed access, custom actions' target).
+  const SimulatorDevice& device() const { return device_; }
+  /// The unit id → device map the servers share.
+  const std::shared_ptr<ServerContext>& context() const { return context_; }
+  const SimulatorServerEntry& serverEntry() const { return entry_; }
+  /// The running servers (empty before runForever and after stop).
+  const std::vector<std::unique_ptr<ModbusServer>>& servers() const { return servers_; }
+
+ private:
+  struct FromText {};
+  SimulatorServer(FromText, reactor::Reactor& reactor, std::string_view setupJson, const std::string& modbusServer,
+                  const std::string& modbusDevice, SimulatorSetupOptions options, const std::string& label);
+
+  reactor::Reactor& reactor_;
+  SimulatorServerEntry entry_;
+  SimulatorDevice device_;
+  std::shared_ptr<ServerContext> context_;
+  std::vector<std::unique_ptr<ModbusServer>> servers_;
+  bool runsReactor_ = false;
+};
+
+}  // namespace modbus

@@ -1,0 +1,139 @@
+// uvmodbus-simulator: pymodbus's `pymodbus.simulator` command (server/simulator/main.py) on
+// modbus::SimulatorServer. Serves one "server_list" entry with one "device_list" entry of a
+// setup.json until SIGINT/SIGTERM; with no --json_file, the built-in config/simulator.json, which
+// listens on 127.0.0.1 (pymodbus's default file binds 0.0.0.0). docs/simulator.md describes it.
+// Exit codes: 0 stopped by a signal, 1 cannot serve (port in use, serial device), 2 bad setup or
+// command line (the message names the JSON path).
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "protocols/simulator/simulator_server.h"
+#include "reactor/failure.h"
+#include "reactor/log.h"
+#include "reactor/reactor.h"
+#include "reactor/serial_port.h"
+
+namespace uvmodbus_simulator {
+extern const char* const kDefaultSetup;  // simulator_default_setup.cc, generated from config/simulator.json
+}
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitCannotServe = 1;
+constexpr int kExitBadConfig = 2;
+
+void printError(const std::string& message) { std::fprintf(stderr, "uvmodbus-simulator: %s\n", message.c_str()); }
+
+/// --log_file: every log line also goes to the file (pymodbus accepts the option and ignores it).
+class LogFile {
+ public:
+  explicit LogFile(const std::string& path) : file_(std::fopen(path.c_str(), "a")) {}
+  ~LogFile() {
+    if (file_) {
+      reactor::log::setSink(nullptr);
+      std::fclose(file_);
+    }
+  }
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+  bool ok() const { return file_ != nullptr; }
+  void install() {
+    FILE* f = file_;
+    reactor::log::setSink([f](reactor::log::Level level, std::string_view line) {
+      std::fprintf(f, "%s %.*s\n", reactor::log::toString(level), static_cast<int>(line.size()), line.data());
+      std::fflush(f);
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+    });
+  }
+
+ private:
+  FILE* file_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"uvmodbus-simulator: a Modbus device simulated from a pymodbus setup.json"};
+  std::string jsonFile;
+  std::string serverName = "server";
+  std::string deviceName = "device";
+  std::string httpHost;
+  std::string httpPort;
+  std::string levelName = "info";
+  std::string logFile;
+  std::string customActions;
+  app.add_option("--json_file", jsonFile, "The setup.json (default: the built-in setup, on 127.0.0.1:5020)");
+  app.add_option("--modbus_server", serverName, "The server_list entry to serve")->capture_default_str();
+  app.add_option("--modbus_device", deviceName, "The device_list entry to serve")->capture_default_str();
+  app.add_option("--http_host", httpHost, "HTTP interface address (not in this version: accepted, unused)");
+  app.add_option("--http_port", httpPort, "HTTP interface port (not in this version: accepted, unused)");
+  app.add_option("--log", levelName, "How much to log")
+      ->check(CLI::IsMember({"critical", "error", "warning", "info", "debug"}))
+      ->capture_default_str();
+  app.add_option("--log_file", logFile, "Also append the log to this file");
+  app.add_option("--custom_actions_module", customActions, "Custom actions (Lua, not in this version)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitBadConfig;
+  }
+  reactor::log::setLevel(*reactor::log::parseLevel(levelName));
+  std::optional<LogFile> log;
+  if (!logFile.empty()) {
+    log.emplace(logFile);
+    if (!log->ok()) {
+      printError("--log_file " + logFile + ": cannot be opened for writing");
+      return kExitBadConfig;
+    }
+    log->install();
+  }
+  if (!customActions.empty()) {
+    printError("--custom_actions_module " + customActions +
+               ": custom action modules (Lua) are not in this version; C++ programs use SimulatorSetupOptions::customActions");
+    return kExitBadConfig;
+  }
+  if (!httpHost.empty() || !httpPort.empty()) {
+    reactor::log::warning("the HTTP interface is not in this version: --http_host/--http_port are ignored");
+  }
+
+  reactor::Reactor reactor;  // declared first: the simulator is destroyed before it
+  std::unique_ptr<modbus::SimulatorServer> simulator;
+  try {
+    if (jsonFile.empty()) {
+      reactor::log::info("no --json_file: serving the built-in setup (config/simulator.json)");
+      simulator = modbus::SimulatorServer::fromText(reactor, uvmodbus_simulator::kDefaultSetup, serverName, deviceName,
+                                                    {}, "built-in setup");
+    } else {
+      simulator = std::make_unique<modbus::SimulatorServer>(reactor, jsonFile, serverName, deviceName);
+    }
+    simulator->runForever(/*onlyStart=*/true);
+  } catch (const modbus::ConfigError& e) {
+    printError(std::string("bad setup: ") + e.what());
+    return kExitBadConfig;
+  } catch (const reactor::CannotListenError& e) {
+    printError(e.what());
+    return kExitCannotServe;
+  } catch (const reactor::SerialPortError& e) {
+    printError(std::string("SerialPortError: ") + e.what());
+    return kExitCannotServe;
+  } catch (const std::exception& e) {
+    printError(std::string("cannot start: ") + e.what());
+    return kExitCannotServe;
+  }
+  // Logged once the loop runs and SIGINT/SIGTERM are handled: a script may signal after this line.
+  reactor.callWhenRunning([&] {
+    reactor::log::info("uvmodbus-simulator running: server \"", serverName, "\", device \"", deviceName, "\" (",
+                       simulator->device().layout.cellCount(), " registers)");
+  });
+  reactor.run(/*installSignalHandlers=*/true);
+  simulator.reset();
+  reactor::log::info("uvmodbus-simulator stopped");
+  return kExitOk;
+}

@@ -22,7 +22,7 @@ std::optional<std::string> safeRelativePath(std::string_view encodedPath) {
     const bool last = i + 1 == segments.size();
     if (decoded->empty()) {
       if (last) {
-        out += "index.html";  // "/" or "dir/"
+        out += out.empty() ? "index.html" : "/index.html";  // "/" or "dir/"
         break;
       }
       return std::nullopt;  // "a//b" or a leading "//" (absolute)

@@ -54,7 +54,7 @@ struct RequestParser::Impl {
   int onField(const char* at, std::size_t n) {
     if (!addHeaderBytes(n)) return fail(431);
     if (fields.empty() || inValue) {
-      if (fields.size() >= limits.maxHeaderCount) return fail(431);
+      if (current.headers.size() + fields.size() >= limits.maxHeaderCount) return fail(431);  // trailers too
       fields.emplace_back();
       inValue = false;
     }

@@ -158,7 +158,7 @@ TEST_CASE("curl: a Server-Sent Events stream delivers its events and ends when t
   CHECK(out == "event: tick\ndata: {\"n\":1}\n\nevent: tick\ndata: {\"n\":2}\n\nevent: tick\ndata: {\"n\":3}\n\n");
 }
 
-TEST_CASE("python: urllib GETs and POSTs JSON and sees 405; a raw socket sees 413 and 431") {
+TEST_CASE("python: urllib GETs and POSTs JSON and sees 405, a raw socket sees 413 and 431") {
   Site site;
   HttpServerThread server(makeRouter(site.base / "www"));
   const std::string script =

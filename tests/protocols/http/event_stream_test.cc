@@ -64,7 +64,7 @@ TEST_CASE("when the client goes, onClose runs once and sends are refused") {
   CHECK(late == 1);
 }
 
-TEST_CASE("close() from the server ends the connection; onClose follows connectionLost") {
+TEST_CASE("close() from the server ends the connection, onClose follows connectionLost") {
   Subscriber sub;
   Connection c(sub.handler());
   c.send(kSubscribe);

@@ -80,7 +80,7 @@ TEST_CASE("431 is sent before the oversized header has all arrived") {
   CHECK(statusLine(c.out()) == "HTTP/1.1 431 Request Header Fields Too Large");
 }
 
-TEST_CASE("more than maxHeaderCount fields get 431; exactly the limit is served") {
+TEST_CASE("more than maxHeaderCount fields get 431, exactly the limit is served") {
   checkStatusAtEverySplit("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", "HTTP/1.1 200 OK", false);
   checkStatusAtEverySplit("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
                           "HTTP/1.1 431 Request Header Fields Too Large", true);

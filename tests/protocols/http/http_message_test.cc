@@ -7,7 +7,7 @@
 
 using namespace http;
 
-TEST_CASE("header names compare case-insensitively; set replaces every field of that name") {
+TEST_CASE("header names compare case-insensitively, set replaces every field of that name") {
   Headers h;
   h.add("Content-Type", "a");
   h.add("content-type", "b");
@@ -47,7 +47,7 @@ TEST_CASE("statusReason knows the statuses the server sends") {
   CHECK(statusReason(799) == "Unknown");
 }
 
-TEST_CASE("the server owns Content-Length and Connection; 204 and 304 carry no length") {
+TEST_CASE("the server owns Content-Length and Connection, 204 and 304 carry no length") {
   Response r = Response::text(200, "hi");
   r.headers.set("Content-Length", "999");
   r.headers.set("Connection", "keep-alive");

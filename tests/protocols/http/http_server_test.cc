@@ -201,7 +201,7 @@ TEST_CASE("a complete request stops the request timeout") {
   CHECK_FALSE(c.closing());
 }
 
-TEST_CASE("while the transport pauses us, pipelined requests wait unparsed; resuming answers them") {
+TEST_CASE("while the transport pauses us, pipelined requests wait unparsed, resuming answers them") {
   Connection c;
   c.protocol->pauseProducing();
   CHECK(c.transport->producerState() == reactor::testing::StringTransport::ProducerState::Paused);

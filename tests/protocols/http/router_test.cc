@@ -56,7 +56,7 @@ TEST_CASE("routes match literal paths and {param} segments, percent-decoded") {
   CHECK(router.handle(put).body == "put 9");
 }
 
-TEST_CASE("a path no route matches is 404; an empty {param} segment does not match") {
+TEST_CASE("a path no route matches is 404, an empty {param} segment does not match") {
   Router router = sample();
   for (const char* path : {"/nope", "/api/v1/devices/", "/api/v1/devices/1/extra", "/api", "/api/v1/devices/1/registers/x"}) {
     CAPTURE(path);

@@ -118,7 +118,12 @@ void HttpServerProtocol::answer(Request& request) {
     stream_ = std::make_shared<EventStream>(transportPtr(), options_.maxBufferedOutput);
     input_.clear();
     auto onOpen = std::move(response.eventStream);
-    onOpen(stream_);
+    try {
+      onOpen(stream_);
+    } catch (const std::exception& e) {
+      reactor::log::emit(reactor::log::Level::Error, "HTTP event stream for ", request.target, " threw: ", e.what());
+      stream_->close();
+    }
     return;
   }
   transport().write(reactor::asBytes(serializeResponse(response, keepAlive, http10, !head)));

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "protocols/http/event_stream.h"
@@ -100,4 +101,15 @@ TEST_CASE("a client that stops reading is cut off once maxBufferedOutput would b
   c.transport->setBufferedAmount(90);
   CHECK_FALSE(sub.stream->send("123"));
   CHECK(c.transport->aborted());
+}
+
+TEST_CASE("an event stream whose opener throws is closed and the error logged") {
+  Connection c([](Request&) {
+    return Response::events([](std::shared_ptr<EventStream>) { throw std::runtime_error("no subscribers table"); });
+  });
+  reactor::testing::LogCapture log;
+  c.send(kSubscribe);
+  CHECK(c.out() == kHead);
+  CHECK(c.closing());
+  CHECK(log.count("threw: no subscribers table") == 1);
 }

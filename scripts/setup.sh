@@ -8,11 +8,11 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libuv1-dev libserialport-dev libmbedtls-dev nlohmann-json3-dev libcli11-dev
+  libuv1-dev libserialport-dev libmbedtls-dev nlohmann-json3-dev libcli11-dev libhttp-parser-dev
 )
 if [ "${1:-all}" != server ]; then
   PACKAGES+=(
-    clang libclang-rt-14-dev doctest-dev libhttp-parser-dev
+    clang libclang-rt-14-dev doctest-dev curl
     libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl
   )
 fi

@@ -51,10 +51,7 @@ class AlreadyCalledError : public std::logic_error {
 /// DeferredList(fireOnOneErrback) and gatherResults: the first failure and which input it came from.
 class FirstError : public std::runtime_error {
  public:
-  FirstError(Failure sub, std::size_t idx)
-      : std::runtime_error("FirstError[#" + std::to_string(idx) + ", " + sub.getErrorMessage() + "]"),
-        subFailure(std::move(sub)),
-        index(idx) {}
+  FirstError(Failure sub, std::size_t idx);
   Failure subFailure;
   std::size_t index;
 };
@@ -63,71 +60,35 @@ template <class T = void>
 class Deferred;
 
 namespace detail {
-
-template <class T>
-struct StoredOf {
-  using type = T;
-};
-template <>
-struct StoredOf<void> {
-  using type = std::monostate;
-};
+template <class T> struct StoredOf { using type = T; };
+template <> struct StoredOf<void> { using type = std::monostate; };
 /// What a Deferred<T> holds on success: T, or std::monostate for void.
 template <class T>
 using Stored = typename StoredOf<T>::type;
 template <class T>
 using Result = std::variant<Stored<T>, Failure>;
 
-template <class R>
-struct Unwrap {
-  using type = R;
-  static constexpr bool deferred = false;
-};
-template <class X>
-struct Unwrap<Deferred<X>> {
-  using type = X;
-  static constexpr bool deferred = true;
-};
+template <class R> struct Unwrap { using type = R; static constexpr bool deferred = false; };
+template <class X> struct Unwrap<Deferred<X>> { using type = X; static constexpr bool deferred = true; };
 
 /// Stand-ins for "pass the value / the failure on unchanged".
 struct PassValue {};
 struct PassFailure {};
 
-template <class T, class F>
-struct CallbackReturn {
-  using type = std::invoke_result_t<F&, T&&>;
-};
-template <class F>
-struct CallbackReturn<void, F> {
-  using type = std::invoke_result_t<F&>;
-};
-template <class T>
-struct CallbackReturn<T, PassValue> {
-  using type = T;
-};
-template <>
-struct CallbackReturn<void, PassValue> {
-  using type = void;
-};
-
-template <class F>
-struct ErrbackReturn {
-  using type = std::invoke_result_t<F&, Failure>;
-};
+template <class T, class F> struct CallbackReturn { using type = std::invoke_result_t<F&, T&&>; };
+template <class F> struct CallbackReturn<void, F> { using type = std::invoke_result_t<F&>; };
+template <class T> struct CallbackReturn<T, PassValue> { using type = T; };
+template <> struct CallbackReturn<void, PassValue> { using type = void; };
+template <class F> struct ErrbackReturn { using type = std::invoke_result_t<F&, Failure>; };
 
 /// What running one callback gives: a value, a failure, or a Deferred to wait for.
 template <class U>
 using Outcome = std::variant<Stored<U>, Failure, Deferred<U>>;
 
-inline Failure currentFailure() {
-  try {
-    throw;
-  } catch (const Failure& f) {
-    return f;
-  } catch (...) {
-    return Failure::fromException(std::current_exception());
-  }
-}
+/// Inside a catch block: the Failure thrown (kept as is), or a Failure holding the exception.
+Failure currentFailure();
+/// Throws the failure's exception when it holds one, else the Failure itself.
+[[noreturn]] void raise(const Failure& f);
 
 /// Calls f(args...) and sorts what it returns or throws into an Outcome<U>.
 template <class U, class F, class... A>
@@ -146,6 +107,13 @@ Outcome<U> invokeInto(F& f, A&&... args) {
   } catch (...) {
     return Outcome<U>(std::in_place_index<1>, currentFailure());
   }
+}
+
+/// The value or failure of an Outcome that is not a Deferred.
+template <class U>
+Result<U> toResult(Outcome<U>&& out) {
+  if (out.index() == 0) return Result<U>(std::in_place_index<0>, std::move(std::get<0>(out)));
+  return Result<U>(std::in_place_index<1>, std::move(std::get<1>(out)));
 }
 
 template <class T>
@@ -192,10 +160,8 @@ struct DeferredState {
 };
 
 struct DeferredAccess;
-template <class T>
-struct DeferredAwaiter;
-template <class T>
-struct DeferredPromise;
+template <class T> struct DeferredAwaiter;
+template <class T> struct DeferredPromise;
 
 }  // namespace detail
 
@@ -227,9 +193,7 @@ class Deferred {
   void errback(Failure failure) { fire(detail::Result<T>(std::in_place_index<1>, std::move(failure))); }
   template <class E>
     requires std::is_base_of_v<std::exception, E>
-  void errback(const E& error) {
-    errback(Failure::fromException(error));
-  }
+  void errback(const E& error) { errback(Failure::fromException(error)); }
 
   /// Twisted's cancel(): the canceller runs; if the Deferred has still not fired it errbacks with
   /// CancelledError (with no canceller, a later callback()/errback() is then silently ignored).
@@ -291,11 +255,9 @@ class Deferred {
   detail::DeferredAwaiter<T> operator co_await() const { return detail::DeferredAwaiter<T>{state_}; }
 
  private:
-  template <class>
-  friend class Deferred;
+  template <class> friend class Deferred;
   friend struct detail::DeferredAccess;
-  template <class>
-  friend struct detail::DeferredAwaiter;
+  template <class> friend struct detail::DeferredAwaiter;
 
   explicit Deferred(std::shared_ptr<State> s) : state_(std::move(s)) {}
 
@@ -359,11 +321,7 @@ class Deferred {
       std::weak_ptr<State> weak = state_;
       addStep([cb = std::move(cb), eb = std::move(eb), weak](State& s) mutable {
         detail::Outcome<T> out = apply<T>(s.take(), cb, eb);
-        if (out.index() != 2) {
-          s.result = out.index() == 0 ? detail::Result<T>(std::in_place_index<0>, std::move(std::get<0>(out)))
-                                      : detail::Result<T>(std::in_place_index<1>, std::move(std::get<1>(out)));
-          return;
-        }
+        if (out.index() != 2) return void(s.result = detail::toResult<T>(std::move(out)));
         Deferred<T> inner = std::move(std::get<2>(out));
         auto self = weak.lock();
         if (inner.state_ == self) {
@@ -392,10 +350,8 @@ class Deferred {
       };
       continueWith([cb = std::move(cb), eb = std::move(eb), next](State& s) mutable {
         detail::Outcome<U> out = apply<U>(s.take(), cb, eb);
-        if (out.index() == 0) {
-          next.fireQuietly(detail::Result<U>(std::in_place_index<0>, std::move(std::get<0>(out))));
-        } else if (out.index() == 1) {
-          next.fireQuietly(detail::Result<U>(std::in_place_index<1>, std::move(std::get<1>(out))));
+        if (out.index() != 2) {
+          next.fireQuietly(detail::toResult<U>(std::move(out)));
         } else {
           Deferred<U> inner = std::move(std::get<2>(out));
           std::weak_ptr<detail::DeferredState<U>> weakInner = inner.state_;
@@ -428,16 +384,11 @@ struct DeferredAccess {
   static void addStep(Deferred<T>& d, std::function<void(DeferredState<T>&)> step) {
     d.addStep(std::move(step));
   }
-  template <class T>
-  static void fire(Deferred<T>& d, Result<T> r) {
-    d.fire(std::move(r));
-  }
   template <class U>
   static Deferred<U> fromOutcome(Outcome<U> out) {
     if (out.index() == 2) return std::move(std::get<2>(out));
     Deferred<U> d;
-    d.fire(out.index() == 0 ? Result<U>(std::in_place_index<0>, std::move(std::get<0>(out)))
-                            : Result<U>(std::in_place_index<1>, std::move(std::get<1>(out))));
+    d.fire(toResult<U>(std::move(out)));
     return d;
   }
   /// The Deferred's current failure (if any) no longer counts as unhandled.
@@ -446,11 +397,6 @@ struct DeferredAccess {
     d.state_->errorHandled = true;
   }
 };
-
-[[noreturn]] inline void raise(const Failure& f) {
-  if (f.exception()) std::rethrow_exception(f.exception());
-  throw f;
-}
 
 /// co_await on a Deferred: waits for its result, returns the value or throws the failure (the
 /// original exception when there is one, else the Failure).

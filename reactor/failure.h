@@ -5,6 +5,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace reactor {
 
@@ -26,9 +27,34 @@ class Failure {
 
   static Failure connectionDone() { return Failure(FailureType::ConnectionDone); }
   static Failure fromException(std::exception_ptr error);
+  /// Failure(SomeError(...)): the exception object itself, as Twisted's Failure(exc).
+  template <class E>
+    requires std::is_base_of_v<std::exception, E>
+  static Failure fromException(const E& error) {
+    return fromException(std::make_exception_ptr(error));
+  }
 
   FailureType type() const { return type_; }
   bool check(FailureType type) const { return type_ == type; }
+  /// Twisted's Failure.check(*errorTypes) for exception types: true when the exception this failure
+  /// holds is one of E... (or derives from one).
+  template <class... E>
+  bool check() const {
+    return (matches<E>() || ...);
+  }
+  /// Twisted's Failure.trap: returns when check<E...>() holds, otherwise throws this Failure itself
+  /// (a Deferred or a coroutine catching it keeps it unchanged), so an errback can pass on what it
+  /// does not handle.
+  template <class... E>
+  void trap() const {
+    if (!check<E...>()) throw *this;
+  }
+  /// trap() for connection outcomes: returns when type() is one of `types`, otherwise throws *this.
+  template <class... Types>
+    requires(std::is_same_v<Types, FailureType> && ...)
+  void trap(Types... types) const {
+    if (!((type_ == types) || ...)) throw *this;
+  }
   /// The libuv error code (negative errno), or 0.
   int code() const { return code_; }
   std::exception_ptr exception() const { return exception_; }
@@ -38,6 +64,18 @@ class Failure {
   [[noreturn]] void raiseException() const;
 
  private:
+  template <class E>
+  bool matches() const {
+    if (!exception_) return false;
+    try {
+      std::rethrow_exception(exception_);
+    } catch (const E&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
   FailureType type_ = FailureType::ConnectionDone;
   int code_ = 0;
   std::string message_;

@@ -26,6 +26,7 @@ struct LoopingCall::State {
   double startTime = 0.0;
   std::optional<double> realLastTime;  ///< withCount: when f last ran.
   DelayedCall call;
+  std::optional<Deferred<void>> deferred;  ///< From start(), until it fires.
 
   /// Twisted's _intervalOf: how many whole intervals separate `t` from the grid's origin.
   long intervalOf(double t) const { return static_cast<long>((t - startTime) / interval); }
@@ -75,17 +76,14 @@ struct LoopingCall::State {
       if (self->call.active()) self->call.cancel();
       self->call = DelayedCall();
       LoopingCall* owner = self->owner;
+      Failure failure = Failure::fromException(std::current_exception());
+      std::optional<Deferred<void>> d = std::move(self->deferred);
+      self->deferred.reset();
       if (owner && owner->onError) {
         owner->onError(std::current_exception());
-      } else {
-        try {
-          throw;
-        } catch (const std::exception& ex) {
-          log::error("LoopingCall stopped: its function threw: ", ex.what());
-        } catch (...) {
-          log::error("LoopingCall stopped: its function threw an unknown exception");
-        }
       }
+      if (d) d->errback(failure);
+      if (d && owner && owner->onError) detail::DeferredAccess::markErrorHandled(*d);
       return;
     }
     // f may have stopped the loop, or stopped and restarted it (which scheduled already).
@@ -120,7 +118,7 @@ LoopingCall::LoopingCall(LoopingCall&& other) noexcept
   if (state_) state_->owner = this;
 }
 
-void LoopingCall::start(double interval, bool now) {
+Deferred<void> LoopingCall::start(double interval, bool now) {
   if (!state_) throw std::logic_error("LoopingCall: moved-from");
   if (state_->running) throw std::logic_error("LoopingCall: already running");
   if (!(interval >= 0) || std::isinf(interval)) {
@@ -132,11 +130,14 @@ void LoopingCall::start(double interval, bool now) {
   self->interval = interval;
   self->runAtStart = now;
   self->realLastTime.reset();
+  Deferred<void> d;
+  self->deferred = d;
   if (now) {
     State::fire(self);
   } else {
     State::scheduleFrom(self, self->startTime);
   }
+  return d;
 }
 
 void LoopingCall::stop() {
@@ -144,6 +145,9 @@ void LoopingCall::stop() {
   state_->running = false;
   if (state_->call.active()) state_->call.cancel();
   state_->call = DelayedCall();
+  std::optional<Deferred<void>> d = std::move(state_->deferred);
+  state_->deferred.reset();
+  if (d) d->callback();
 }
 
 void LoopingCall::reset() {

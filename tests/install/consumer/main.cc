@@ -1,19 +1,22 @@
 // Builds against the installed headers and libraries: serves one register on a free port, reads it
-// back over TCP with our own reactor's connectTCP, and exits 0 when the answer is right.
+// back over TCP with our own reactor's connectTCP, runs a Deferred chain and a coroutine awaiting
+// deferLater on the reactor, and exits 0 when every answer is right.
 #include "reactor/reactor.h"
 #include <cstdio>
+#include <string>
 #include <memory>
 
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_tcp_server.h"
+#include "reactor/defer.h"
 
 namespace {
 
 class ReadOnce final : public reactor::Protocol {
  public:
-  ReadOnce(reactor::Reactor& r, int& result) : reactor_(r), result_(result) {}
+  ReadOnce(reactor::Reactor& r, int& result, int& pending) : reactor_(r), result_(result), pending_(pending) {}
   void connectionMade() override {
     const std::uint8_t request[] = {0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 1};
     transport().write(request);
@@ -21,13 +24,21 @@ class ReadOnce final : public reactor::Protocol {
   void dataReceived(reactor::ByteView data) override {
     // 00 01 00 00 00 05 01 03 02 12 34
     result_ = (data.size() == 11 && data[9] == 0x12 && data[10] == 0x34) ? 0 : 1;
-    reactor_.stop();
+    if (--pending_ == 0) reactor_.stop();
   }
 
  private:
   reactor::Reactor& reactor_;
   int& result_;
+  int& pending_;
 };
+
+/// inlineCallbacks' counterpart: waits for the reactor's clock, then for `d`.
+reactor::Deferred<int> addLater(reactor::Reactor& r, reactor::Deferred<int> d) {
+  int first = co_await reactor::deferLater(r, 0.01, [] { return 40; });
+  int second = co_await d;
+  co_return first + second;
+}
 
 }  // namespace
 
@@ -38,11 +49,22 @@ int main() {
   modbus::ModbusTcpServer server(r, modbus::ServerContext::single(std::make_shared<modbus::DeviceContext>(tables)));
   auto addr = server.listen("tcp:0:interface=127.0.0.1");
   int result = 2;
+  int pending = 2;  // the Modbus read and the Deferred chain
   auto factory = std::make_shared<reactor::ClientFactory>();
-  factory->protocol = [&] { return std::make_shared<ReadOnce>(r, result); };
+  factory->protocol = [&] { return std::make_shared<ReadOnce>(r, result, pending); };
   r.connectTCP("127.0.0.1", addr.port, factory);
+  reactor::Deferred<int> two;
+  std::string chained;
+  addLater(r, two)
+      .addCallback([](int x) { return std::to_string(x); })
+      .addCallback([&](std::string s) {
+        chained = s;
+        if (--pending == 0) r.stop();
+      });
+  r.callLater(0.0, [two]() mutable { two.callback(2); });
   r.callLater(10.0, [&r] { r.stop(); });
   r.run(false);
+  if (chained != "42") result = 3;
   std::printf("consumer: %s\n", result == 0 ? "ok" : "failed");
   return result;
 }

@@ -464,7 +464,14 @@ void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
 }  // namespace
 
 ServerConfig parseServerConfig(std::string_view text) {
-  Json json = parseJson(text);
+  Json json;
+  try {
+    json = parseJson(text);
+  } catch (const Json::out_of_range& e) {
+    // A number beyond a double ("1e999") is nlohmann's out_of_range 406, not a parse_error.
+    std::string what = e.what();  // "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+    throw ConfigError("invalid JSON: " + what.substr(what.find(']') + 2));
+  }
   Node root(json, "");
   root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");

@@ -461,7 +461,7 @@ void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
 }  // namespace
 
 ServerConfig parseServerConfig(std::string_view text) {
-  Json json = parseJson(text);
+  Json json = parseJson(text);  // its errors, a number overflow included, are ConfigErrors
   Node root(json, "");
   root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");

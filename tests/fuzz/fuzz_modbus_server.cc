@@ -4,7 +4,10 @@
 // one PDU per TLS record) and how the rest is split into reads (for bare PDUs: into records); the invariants below are what
 // "bad input never crashes the server and never loses stored data" means byte by byte.
 // Built with clang -fsanitize=fuzzer by tests/fuzz/run.sh; replayed over the corpus by fuzz_replay
-// in every normal build (tests/fuzz/replay_main.cc).
+// in every normal build (tests/fuzz/replay_main.cc). Compiled with UVMODBUS_FUZZ_FRAMER=<selector>
+// (tests/fuzz/CMakeLists.txt: fuzz_mbap, fuzz_rtu, fuzz_ascii, fuzz_bare_pdu) it fuzzes that one
+// decoder: the first byte is then ignored, so an input it finds replays here once that byte is set to
+// the selector (0 MBAP, 1 RTU, 2 ASCII, 0xF0 bare PDU).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -92,8 +95,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Each input starts from power-up diagnostics: FC 8/04 in one input must not silence the next.
   for (std::uint8_t id : context->unitIds()) context->find(id)->control().reset();
   const FramerType types[] = {FramerType::Socket, FramerType::Rtu, FramerType::Ascii};
+#ifdef UVMODBUS_FUZZ_FRAMER
+  const std::uint8_t selector = UVMODBUS_FUZZ_FRAMER;
+#else
+  const std::uint8_t selector = data[0];
+#endif
   std::unique_ptr<Framer> framer =
-      data[0] >= 0xF0 ? std::make_unique<BarePduFramer>(1) : makeFramer(types[data[0] % 3]);
+      selector >= 0xF0 ? std::make_unique<BarePduFramer>(1) : makeFramer(types[selector % 3]);
   std::size_t step = 1 + data[1] % 64;  // read size: 1..64 bytes
   Buffer input;
   Buffer output;

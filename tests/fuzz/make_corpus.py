@@ -2,12 +2,18 @@
 """Writes the seed corpus for fuzz_modbus_server: one file per interesting request, each prefixed by
 the two control bytes the target reads (framer: 0 MBAP, 1 RTU, 2 ASCII, 0xF0 bare PDU over TLS;
 read size - 1). Modbus/TCP Security carries the MBAP frames unchanged, so the mbap_ seeds cover it;
-the tls_bare_ seeds are the bare-PDU framing of old pymodbus TLS peers, one PDU per TLS record."""
+the tls_bare_ seeds are the bare-PDU framing of old pymodbus TLS peers, one PDU per TLS record.
+Also writes corpus/config/: configurations for fuzz_config, from config/default.json, every JSON example
+of the docs (a server entry or table alone is put into a whole configuration) and a few that reach the
+keys the docs do not show."""
+import json
 import os
+import re
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus")
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 PDUS = {
     "fc01": bytes([1, 0, 0, 0, 10]),
@@ -112,6 +118,64 @@ def main():
     # FC 8/03: the ASCII input delimiter becomes '!', then a frame ending CR '!'.
     write("ascii_fc08_delimiter", 2, 63,
           ascii_frame(1, bytes([8, 0, 3, 0x21, 0])) + ascii_frame(1, PDUS["fc03"])[:-1] + b"!")
+    write_configs()
+
+
+# Configurations the docs do not show: every kind of endpoint and the device keys.
+EXTRA_CONFIGS = {
+    "endpoints": {
+        "servers": [
+            {"endpoint": "udp:5020:interface=127.0.0.1", "framer": "rtu"},
+            {"endpoint": "serial:/dev/ttyS0:baudrate=19200:parity=E", "framer": "ascii",
+             "ignore_missing_slaves": False},
+            {"endpoint": "tcp6:5021:interface=\\:\\:1", "max_connections_per_peer": 8, "frame_timeout": 2.5,
+             "max_buffered_output": 65536, "max_input_buffer": 1024, "connection_log_burst": 3,
+             "connection_log_window": 10, "broadcast_enable": True, "missing_unit": "silent"},
+            {"endpoint": "tls:8020:cert=c.pem:key=k.pem:ca=ca.pem:curves=x25519", "tls_framing": "bare_pdu",
+             "bare_pdu_unit": 1, "default_role": None},
+        ],
+        "state_changing_diagnostics": False,
+        "units": {"1": {"coils": {"count": 8}}},
+    },
+    "devices": {
+        "servers": [{"endpoint": "tcp:5020"}],
+        "units": {
+            "1": {"holding_registers": {"sparse": {"10": [1, 2]}, "mutable": True}, "address_offset": -1,
+                  "server_id": {"id": [1, 2], "run_indicator": True, "data": [3]}, "exception_status": 5,
+                  "files": {"1": {"records": [1, 2], "count": 4, "fill": 9}, "0x2": {"count": 3}},
+                  "fifos": {"0x10": [1, 2, 3]}, "identity": {"0x80": "private", "VendorUrl": "x"}},
+            "2": {"remote": {"endpoint": "tcp:127.0.0.1:1502", "unit": 3, "timeout": 0.5}},
+        },
+    },
+}
+
+
+def write_configs():
+    out = os.path.join(OUT, "config")
+    os.makedirs(out, exist_ok=True)
+
+    def save(name, text):
+        with open(os.path.join(out, name + ".json"), "w") as f:
+            f.write(text)
+
+    with open(os.path.join(ROOT, "config", "default.json")) as f:
+        save("default", f.read())
+    for doc in ("README.md", "docs/configuration.md", "docs/tls.md", "docs/hardening.md"):
+        path = os.path.join(ROOT, doc)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            blocks = re.findall(r"```json\n(.*?)```", f.read(), re.S)
+        stem = os.path.splitext(os.path.basename(doc))[0]
+        for i, block in enumerate(blocks):
+            text = block.strip()
+            if text.startswith("{") and '"servers"' not in text and '"endpoint"' in text:
+                text = '{"servers": [%s], "units": {"1": {"coils": {"count": 1}}}}' % text
+            elif not text.startswith("{"):
+                text = '{"servers": [{"endpoint": "tcp:5020"}], "units": {"1": {%s}}}' % text
+            save(f"{stem}_{i}", text + "\n")
+    for name, config in EXTRA_CONFIGS.items():
+        save(name, json.dumps(config, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,11 @@ nlohmann::json parseJson(std::string_view text) {
   };
   try {
     return Json::parse(text.begin(), text.end(), callback);
+  } catch (const Json::out_of_range& e) {
+    // A number beyond a double ("1e999"): nlohmann reports it as out_of_range, not parse_error.
+    std::string what = e.what();
+    auto at = what.find("number overflow");
+    throw ConfigError("invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
   } catch (const Json::parse_error& e) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
     std::string what = e.what();

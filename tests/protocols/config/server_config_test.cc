@@ -326,6 +326,11 @@ TEST_CASE("server config: missing sections, duplicate keys and bad JSON are repo
   CHECK(bad.starts_with("invalid JSON: parse error at line 2, column 24: syntax error"));
 }
 
+TEST_CASE("server config: a number too large for a double is invalid JSON, not a crash") {
+  CHECK(errorOf(withUnits(R"({"1": {"coils": {"count": 1e999}}})")) ==
+        "invalid JSON: number overflow parsing '1e999'");
+}
+
 TEST_CASE("server config: loadServerConfig puts the file name in front of errors") {
   std::string path = testsupport::buildDir() + "/server_config_test_bad.json";
   {

@@ -17,6 +17,7 @@ SCENARIOS = {
     "g": "RTU FC3 x10 over a pty, 115200 8E1",
     "h": "FC3 x10 over TLS, 100 conns, depth 1",
     "hs": "TLS: connect + full handshake + 1 request + close",
+    "s": "FC3 x10, 100 conns, depth 1, simulator (uint16 + increment)",
 }
 
 
@@ -148,6 +149,15 @@ def ratios(runs):
                 text += (f", server CPU per request = {num(cpu, 2)}x ({num(get(mine, 'server_cpu_us_per_req'), 2)} vs "
                          f"{num(get('a/uvmodbus', 'server_cpu_us_per_req'), 2)} us)")
             lines.append(text)
+    if "s/simulator" in runs and "a/uvmodbus" in runs:
+        rps = ratio(get("s/simulator", "req_per_s"), get("a/uvmodbus", "req_per_s"))
+        cpu = ratio(get("s/simulator", "server_cpu_us_per_req"), get("a/uvmodbus", "server_cpu_us_per_req"))
+        text = (f"scenario s: simulator/uvmodbus-server req/s = {num(rps, 2)}x ({num(get('s/simulator', 'req_per_s'))} vs "
+                f"{num(get('a/uvmodbus', 'req_per_s'))} in a; target >= 0.9x)")
+        if cpu is not None:
+            text += (f", server CPU per request = {num(cpu, 2)}x ({num(get('s/simulator', 'server_cpu_us_per_req'), 2)} vs "
+                     f"{num(get('a/uvmodbus', 'server_cpu_us_per_req'), 2)} us)")
+        lines.append(text)
     if "f/uvmodbus" in runs:
         lines.append(f"scenario f: {get('f/uvmodbus', 'udp_lost') or 0} UDP requests lost and re-issued, "
                      f"{get('f/uvmodbus', 'udp_late') or 0} late replies")

@@ -2,13 +2,15 @@
 # bench/run.sh: the shipped benchmark. Runs uvmodbus-server, a libmodbus server and a pymodbus
 # server under the same load from uvmodbus-loadgen and prints a table plus Markdown for
 # BENCHMARKS.md. Servers run pinned to CPU 0, the load to CPU 1. Scenarios f (UDP), g (RTU over a
-# pseudo-terminal) and h (TLS) run against uvmodbus-bench-server.
+# pseudo-terminal) and h (TLS) run against uvmodbus-bench-server; scenario s runs scenario a's
+# load against uvmodbus-simulator (typed uint16 cells, one increment action in the read range).
 #
 #   bench/run.sh [BUILD_DIR] [--quick] [--repeat N] [--only uvmodbus,libmodbus,pymodbus]
-#                [--scenarios a,b,c,d,e,f,g,h] [--endpoint-options ':backlog=1024'] [--out FILE]
+#                [--scenarios a,b,c,d,e,f,g,h,s] [--endpoint-options ':backlog=1024'] [--out FILE]
 #
-# BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-loadgen, libmodbus-server and
-# uvmodbus-bench-server (configure with -DUVMODBUS_BENCH=ON); this script builds nothing.
+# BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-simulator, uvmodbus-loadgen,
+# libmodbus-server and uvmodbus-bench-server (configure with -DUVMODBUS_BENCH=ON); this script
+# builds nothing.
 # --scenarios: the scenarios to run (default all). --quick: 1-2 s measurements,
 # for a CI smoke run. --repeat N: run each throughput measurement (a, b, e) N times, each on a fresh
 # server, and report the median by req/s (a shared machine is noisy). --only: the servers to run
@@ -23,7 +25,7 @@ QUICK=0
 REPEAT=1
 ENDPOINT_OPTIONS=""
 ONLY="uvmodbus,libmodbus,pymodbus"
-SCENARIOS="a,b,c,d,e,f,g,h"
+SCENARIOS="a,b,c,d,e,f,g,h,s"
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,6 +47,7 @@ BUILD="$(cd "$BUILD" 2>/dev/null && pwd)" || { echo "run.sh: no build directory 
 PY=/usr/bin/python3  # Debian's python: pymodbus 3.0 comes from python3-pymodbus
 LOADGEN="$BUILD/uvmodbus-loadgen"
 UVSERVER="$BUILD/uvmodbus-server"
+SIMULATOR="$BUILD/uvmodbus-simulator"
 LMSERVER="$BUILD/libmodbus-server"
 BENCHSERVER="$BUILD/uvmodbus-bench-server"
 PMSERVER="$HERE/pymodbus_server.py"
@@ -54,11 +57,12 @@ case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a count >= 1" >&2;
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 runs() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in a|b|c|d|e|f|g|h) ;; *) echo "run.sh: unknown scenario $s (a..h)" >&2; exit 2 ;; esac
+  case "$s" in a|b|c|d|e|f|g|h|s) ;; *) echo "run.sh: unknown scenario $s (a..h, s)" >&2; exit 2 ;; esac
 done
 # Scenarios f, g and h measure uvmodbus only (on uvmodbus-bench-server).
 wants_bench() { wants uvmodbus && { runs f || runs g || runs h; }; }
-for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants libmodbus && echo "$LMSERVER") \
+for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants uvmodbus && runs s && echo "$SIMULATOR") \
+            $(wants libmodbus && echo "$LMSERVER") \
             $(wants_bench && echo "$BENCHSERVER"); do
   [ -x "$tool" ] || { echo "run.sh: missing $tool (build with -DUVMODBUS_BENCH=ON)" >&2; exit 2; }
 done
@@ -154,6 +158,16 @@ start_server() {
 JSON
       "${PIN_SERVER[@]}" "$UVSERVER" --config "$WORK/uvmodbus.json" > "$log" 2>&1 &
       ;;
+    simulator)
+      # Scenario a's table as typed uint16 cells; the first register read (0) increments per read.
+      cat > "$WORK/simulator.json" <<JSON
+{"server_list": {"server": {"comm": "tcp", "host": "127.0.0.1", "port": $SERVER_PORT, "framer": "socket", "device_id": 1}},
+ "device_list": {"device": {
+   "setup": {"co size": 10000, "di size": 10000, "hr size": 10000, "ir size": 10000, "shared blocks": true},
+   "uint16": [{"addr": 0, "value": 0, "action": "increment"}, [1, 9999]]}}}
+JSON
+      "${PIN_SERVER[@]}" "$SIMULATOR" --json_file "$WORK/simulator.json" > "$log" 2>&1 &
+      ;;
     libmodbus) "${PIN_SERVER[@]}" "$LMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
     pymodbus) "${PIN_SERVER[@]}" "$PY" "$PMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
   esac
@@ -214,7 +228,7 @@ scenario() {
   shift 2
   if [ "$1" != "--" ]; then maxconn=$1; shift; fi
   shift  # --
-  wants "$server" || return 0
+  wants "${server/simulator/uvmodbus}" || return 0  # the simulator is part of uvmodbus
   runs "$scenario" || return 0
   start_server "$server" "$maxconn" || return 0
   load "$scenario" "$server" "$@"
@@ -364,6 +378,10 @@ done
 for server in uvmodbus libmodbus; do
   repeated b "$server" -- "${CLOSED[@]}" --connections 1 --depth 16
 done
+# s. scenario a's load against uvmodbus-simulator: how much the typed datastore costs (target >= 0.9x a).
+if wants uvmodbus; then
+  repeated s simulator -- "${CLOSED[@]}" --connections 100 --depth 1
+fi
 # c. idle connections: RSS before vs after.
 scenario c uvmodbus $((IDLE_CONNECTIONS + 100)) -- --idle --connections "$IDLE_CONNECTIONS" \
   --connect-rate 5000 --connect-timeout 20 --settle-timeout 30

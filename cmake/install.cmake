@@ -2,13 +2,14 @@
 include(CMakePackageConfigHelpers)
 foreach(dir reactor framers datastore protocols)
   install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/uvmodbus/${dir}
-          FILES_MATCHING PATTERN "*.h" PATTERN "detail" EXCLUDE)
+          FILES_MATCHING PATTERN "*.h" PATTERN "detail" EXCLUDE
+          PATTERN "lua" EXCLUDE)  # Lua actions are linked into uvmodbus-simulator only
 endforeach()
 install(TARGETS uvreactor uvmodbus_framers uvmodbus_datastore uvmodbus EXPORT uvmodbusTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/uvmodbus)
-install(TARGETS uvmodbus-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS uvmodbus-server uvmodbus-simulator RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT uvmodbusTargets NAMESPACE uvmodbus:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/uvmodbus)
 configure_package_config_file(cmake/uvmodbusConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/uvmodbusConfig.cmake

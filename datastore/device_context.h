@@ -49,6 +49,11 @@ class DeviceContext {
   void setHoldingRegisters(std::shared_ptr<RegisterBlock> block) { tables_.holdingRegisters = std::move(block); }
   void setInputRegisters(std::shared_ptr<RegisterBlock> block) { tables_.inputRegisters = std::move(block); }
 
+  /// An offline device answers nothing and counts nothing, as if powered off (the simulator's
+  /// "offline"; the request processor stays silent and broadcasts skip it). Online by default.
+  bool offline() const { return offline_; }
+  void setOffline(bool offline) { offline_ = offline; }
+
   /// wire address + addressOffset() = block address.
   int addressOffset() const { return addressOffset_; }
   void setAddressOffset(int offset) { addressOffset_ = offset; }
@@ -76,6 +81,7 @@ class DeviceContext {
  private:
   DeviceTables tables_;
   int addressOffset_ = 0;
+  bool offline_ = false;
   ModbusDeviceIdentification identity_;
   ControlBlock control_;
   FileRecords files_;

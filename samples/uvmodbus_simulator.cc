@@ -8,11 +8,16 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
 #include "protocols/simulator/simulator_server.h"
+#ifdef UVMODBUS_HAVE_LUA
+#include "protocols/simulator/lua/lua_actions.h"
+#endif
 #include "reactor/failure.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
@@ -77,7 +82,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"critical", "error", "warning", "info", "debug"}))
       ->capture_default_str();
   app.add_option("--log_file", logFile, "Also append the log to this file");
-  app.add_option("--custom_actions_module", customActions, "Custom actions (Lua, not in this version)");
+  app.add_option("--custom_actions_module", customActions, "Custom actions: a Lua 5.4 script returning {name = function(value, cell) ... end}");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,10 +99,25 @@ int main(int argc, char** argv) {
     }
     log->install();
   }
+  modbus::SimulatorSetupOptions options;
   if (!customActions.empty()) {
+#ifdef UVMODBUS_HAVE_LUA
+    try {
+      for (auto& [name, action] : modbus::simulator::loadLuaActions(customActions)) {
+        options.registerAction(name, std::move(action));
+      }
+    } catch (const modbus::ConfigError& e) {
+      printError(std::string("--custom_actions_module: ") + e.what());
+      return kExitBadConfig;
+    } catch (const std::invalid_argument& e) {
+      printError("--custom_actions_module " + customActions + ": " + e.what());
+      return kExitBadConfig;
+    }
+#else
     printError("--custom_actions_module " + customActions +
-               ": custom action modules (Lua) are not in this version; C++ programs use SimulatorSetupOptions::customActions");
+               ": this uvmodbus-simulator was built without Lua 5.4 (install liblua5.4-dev and rebuild)");
     return kExitBadConfig;
+#endif
   }
   if (!httpHost.empty() || !httpPort.empty()) {
     reactor::log::warning("the HTTP interface is not in this version: --http_host/--http_port are ignored");
@@ -109,9 +129,9 @@ int main(int argc, char** argv) {
     if (jsonFile.empty()) {
       reactor::log::info("no --json_file: serving the built-in setup (config/simulator.json)");
       simulator = modbus::SimulatorServer::fromText(reactor, uvmodbus_simulator::kDefaultSetup, serverName, deviceName,
-                                                    {}, "built-in setup");
+                                                    std::move(options), "built-in setup");
     } else {
-      simulator = std::make_unique<modbus::SimulatorServer>(reactor, jsonFile, serverName, deviceName);
+      simulator = std::make_unique<modbus::SimulatorServer>(reactor, jsonFile, serverName, deviceName, std::move(options));
     }
     simulator->runForever(/*onlyStart=*/true);
   } catch (const modbus::ConfigError& e) {
@@ -129,8 +149,14 @@ int main(int argc, char** argv) {
   }
   // Logged once the loop runs and SIGINT/SIGTERM are handled: a script may signal after this line.
   reactor.callWhenRunning([&] {
-    reactor::log::info("uvmodbus-simulator running: server \"", serverName, "\", device \"", deviceName, "\" (",
-                       simulator->device().layout.cellCount(), " registers)");
+    const auto& units = simulator->serverEntry().units;
+    if (units.empty()) {
+      reactor::log::info("uvmodbus-simulator running: server \"", serverName, "\", device \"", deviceName, "\" (",
+                         simulator->device().layout.cellCount(), " registers)");
+    } else {
+      reactor::log::info("uvmodbus-simulator running: server \"", serverName, "\", ", simulator->unitIds().size(),
+                         " unit ids from its \"devices\" map");
+    }
   });
   reactor.run(/*installSignalHandlers=*/true);
   simulator.reset();

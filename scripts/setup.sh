@@ -2,13 +2,15 @@
 # One set-up step shared by the README's two commands: make sure every Debian package the build,
 # the tests and the benchmark need is present. Installs what is missing when run as root; otherwise
 # prints the exact apt-get line to run and fails. Idempotent, and quick when nothing is missing.
-# `setup.sh server` installs only what building uvmodbus-server needs (the quick start's first command);
+# `setup.sh server` installs only what building uvmodbus-server and uvmodbus-simulator need (the quick
+# start's first command; liblua5.4-dev is small and only the simulator links it);
 # with no argument, everything the tests, the fuzzer and the benchmark need as well.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev libserialport-dev libmbedtls-dev nlohmann-json3-dev libcli11-dev libhttp-parser-dev
+  liblua5.4-dev
 )
 if [ "${1:-all}" != server ]; then
   PACKAGES+=(

@@ -249,6 +249,7 @@ std::size_t RequestProcessor::process(std::uint8_t unitId, std::span<const std::
     }
     return missingUnit(functionCode, response);
   }
+  if (device->offline()) return 0;  // as if powered off: no answer, nothing counted
   // Counters, event log and listen-only mode of the device (device_functions.h).
   return superviseDeviceRequest(*device, request, response, /*broadcast=*/false,
                                 [&] { return execute(*device, unitId, request, response); });
@@ -290,7 +291,7 @@ void RequestProcessor::broadcast(std::span<const std::uint8_t> request) {
   std::vector<const DeviceContext*> done;  // a device shared by several unit ids is written once
   for (std::uint8_t id : context_->unitIds()) {
     DeviceContext* device = context_->find(id);
-    if (device == nullptr || std::find(done.begin(), done.end(), device) != done.end()) continue;
+    if (device == nullptr || device->offline() || std::find(done.begin(), done.end(), device) != done.end()) continue;
     done.push_back(device);
     superviseDeviceRequest(*device, request, scratch, /*broadcast=*/true,
                            [&] { return execute(*device, id, request, scratch); });
@@ -307,7 +308,7 @@ void RequestProcessor::broadcast(std::span<const std::uint8_t> request) {
 
 bool RequestProcessor::processBroadcast(std::uint8_t unitId, std::span<const std::uint8_t> request) {
   DeviceContext* device = context_->find(unitId);
-  if (device == nullptr || request.empty() || !broadcastable(request)) return false;
+  if (device == nullptr || device->offline() || request.empty() || !broadcastable(request)) return false;
   std::array<std::uint8_t, kMaxPduSize> scratch{};
   superviseDeviceRequest(*device, request, scratch, /*broadcast=*/true,
                          [&] { return execute(*device, unitId, request, scratch); });

@@ -98,7 +98,7 @@ class DeviceLoader {
   }
 
   void readSetup(const Node& setup) {
-    setup.expectObject({"co size", "di size", "hr size", "ir size", "shared blocks", "type exception", "defaults",
+    setup.expectObject({"co size", "di size", "hr size", "ir size", "shared blocks", "type exception", "offline", "defaults",
                         "word_order", "byte_order"});
     auto size = [&](const char* key) -> std::uint32_t {
       if (!setup.has(key)) setup.fail(std::string("missing \"") + key + "\"");
@@ -116,6 +116,7 @@ class DeviceLoader {
     auto random = options_.random ? options_.random : defaultRandomSource();
     result_.store = std::make_shared<SimulatorStore>(layout.cellCount(), clock, random);
     result_.store->setTypeException(setup.has("type exception") && setup.child("type exception").boolean());
+    result_.offline = setup.has("offline") && setup.child("offline").boolean();
     owner_.assign(layout.cellCount(), -1);
     if (setup.has("defaults")) readDefaults(setup.child("defaults"));
   }

@@ -4,7 +4,10 @@
 // endpoint fields; certfile/keyfile/password → tls: fields; identity → the FC 43 objects, checked
 // by the configuration's own device parser. "timeout", "reconnect_delay" and
 // "allow_multiple_devices" are accepted and have no effect (see docs/simulator.md).
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +25,72 @@ using Json = nlohmann::json;
 
 std::string field(const std::string& key, const std::string& value) {
   return ":" + key + "=" + reactor::quoteStringArgument(value);
+}
+
+/// "7" or "3-40" → [first, last] in 1..247, else fails naming the key.
+std::pair<int, int> unitRange(const Node& entry, const std::string& key) {
+  auto number = [&](const std::string& text) {
+    if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string::npos) {
+      entry.fail("\"" + key + "\" is not a unit id or range (\"5\", \"3-40\")");
+    }
+    const int n = std::stoi(text);
+    if (n < 1 || n > 247) entry.fail("unit id " + text + " is outside 1-247 (0 is the broadcast address)");
+    return n;
+  };
+  const auto dash = key.find('-');
+  if (dash == std::string::npos) {
+    const int n = number(key);
+    return {n, n};
+  }
+  const int first = number(key.substr(0, dash));
+  const int last = number(key.substr(dash + 1));
+  if (last < first) entry.fail("range \"" + key + "\" ends before it starts");
+  return {first, last};
+}
+
+std::vector<SimulatorUnitRange> parseUnits(const Json& root, const Node& devices) {
+  if (!devices.json().is_object() || devices.json().empty()) {
+    devices.fail("expected an object of unit ids to device names ({\"1\": \"device\", \"3-40\": \"meter\"})");
+  }
+  const Json* list = root.contains("device_list") && root.at("device_list").is_object() ? &root.at("device_list") : nullptr;
+  std::vector<SimulatorUnitRange> units;
+  for (const auto& [key, value] : devices.json().items()) {
+    const Node entry = devices.child(key);
+    const auto [first, last] = unitRange(entry, key);
+    SimulatorUnitRange range;
+    range.first = static_cast<std::uint8_t>(first);
+    range.last = static_cast<std::uint8_t>(last);
+    range.path = entry.path();
+    if (value.is_object()) {
+      entry.expectObject({"device", "identity", "offline"});
+      if (entry.has("offline")) range.offline = entry.child("offline").boolean();
+      if (!entry.has("device")) entry.fail("missing \"device\" (a device_list name)");
+      if (entry.has("identity")) {
+        Json unit = Json::object();
+        unit["identity"] = entry.child("identity").json();
+        DeviceContext probe;
+        config::applyDeviceConfig(unit, range.path, probe);  // checks the names now, with their paths
+        range.identityJson = unit.dump();
+      }
+    }
+    const Node name = value.is_object() ? entry.child("device") : entry;
+    range.device = name.string();
+    if (list == nullptr || !list->contains(range.device)) {
+      std::string names;
+      if (list != nullptr) {
+        for (const auto& [n, v] : list->items()) names += (names.empty() ? "" : ", ") + n;
+      }
+      name.fail("no device \"" + range.device + "\" in device_list (devices: " + (names.empty() ? "none" : names) + ")");
+    }
+    units.push_back(std::move(range));
+  }
+  std::sort(units.begin(), units.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < units.size(); ++i) {
+    if (units[i].first <= units[i - 1].last) {
+      config::fail(units[i].path, "unit " + std::to_string(units[i].first) + " is also in " + units[i - 1].path);
+    }
+  }
+  return units;
 }
 
 }  // namespace
@@ -45,7 +114,7 @@ SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std:
   const Node s = servers.child(serverName);
   s.expectObject({"comm", "host", "port", "framer", "device_id", "identity", "ignore_missing_devices",
                   "ignore_missing_slaves", "broadcast_enable", "baudrate", "bytesize", "parity", "stopbits", "timeout",
-                  "reconnect_delay", "handle_local_echo", "allow_multiple_devices", "certfile", "keyfile", "password"});
+                  "reconnect_delay", "handle_local_echo", "allow_multiple_devices", "certfile", "keyfile", "password", "devices"});
   SimulatorServerEntry out;
   out.path = s.path();
   if (!s.has("comm")) s.fail("missing \"comm\" (tcp, udp, tls or serial)");
@@ -130,6 +199,10 @@ SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std:
     DeviceContext probe;
     config::applyDeviceConfig(unit, out.path, probe);  // checks the names now, with their paths
     out.identityJson = unit.dump();
+  }
+  if (s.has("devices")) {
+    if (s.has("device_id")) s.child("device_id").fail("give \"device_id\" or a \"devices\" map, not both");
+    out.units = parseUnits(root, s.child("devices"));
   }
   return out;
 }

@@ -39,16 +39,89 @@ SimulatorServer::SimulatorServer(FromText, reactor::Reactor& reactor, std::strin
                                  const std::string& modbusServer, const std::string& modbusDevice,
                                  SimulatorSetupOptions options, const std::string& label)
     : reactor_(reactor) {
+  std::map<std::string, SimulatorDevice> loaded;  // each device name once
   try {
     entry_ = parseSimulatorServer(setupJson, modbusServer);
-    device_ = loadSimulatorDevice(setupJson, modbusDevice, options);
+    if (entry_.units.empty()) {
+      device_ = loadSimulatorDevice(setupJson, modbusDevice, options);
+    } else {
+      for (const SimulatorUnitRange& range : entry_.units) {
+        if (loaded.count(range.device) == 0) loaded.emplace(range.device, loadSimulatorDevice(setupJson, range.device, options));
+      }
+    }
   } catch (const ConfigError& e) {
     throw ConfigError(label + ": " + e.what());
   }
-  for (const std::string& warning : device_.warnings) reactor::log::warning(label, ": ", warning);
-  auto device = device_.makeContext();
-  entry_.applyIdentity(*device);
-  context_ = entry_.deviceId ? ServerContext::multiple({{*entry_.deviceId, device}}) : ServerContext::single(device);
+  if (entry_.units.empty()) {
+    for (const std::string& warning : device_.warnings) reactor::log::warning(label, ": ", warning);
+    auto device = device_.makeContext();
+    entry_.applyIdentity(*device);
+    device->setOffline(device_.offline);
+    context_ = entry_.deviceId ? ServerContext::multiple({{*entry_.deviceId, device}}) : ServerContext::single(device);
+    return;
+  }
+  for (const auto& [name, device] : loaded) {
+    for (const std::string& warning : device.warnings) reactor::log::warning(label, ": ", warning);
+  }
+  context_ = std::make_shared<ServerContext>();
+  for (const SimulatorUnitRange& range : entry_.units) {
+    const SimulatorDevice& model = loaded.at(range.device);
+    for (int unit = range.first; unit <= range.last; ++unit) {
+      SimulatorDevice copy;
+      copy.layout = model.layout;
+      copy.store = std::make_shared<simulator::SimulatorStore>(*model.store);  // own values
+      copy.offline = range.offline.value_or(model.offline);
+      auto context = copy.makeContext();
+      entry_.applyIdentity(*context);
+      if (!range.identityJson.empty()) {
+        SimulatorServerEntry unitIdentity;
+        unitIdentity.identityJson = range.identityJson;
+        unitIdentity.path = range.path;
+        unitIdentity.applyIdentity(*context);
+      }
+      context->setOffline(copy.offline);
+      context_->add(static_cast<std::uint8_t>(unit), std::move(context));
+      units_.emplace(static_cast<std::uint8_t>(unit), std::move(copy));
+    }
+  }
+  device_ = units_.begin()->second;
+}
+
+const SimulatorDevice* SimulatorServer::unitDevice(std::uint8_t unitId) const {
+  if (!units_.empty()) {
+    auto it = units_.find(unitId);
+    return it == units_.end() ? nullptr : &it->second;
+  }
+  return context_->find(unitId) == nullptr ? nullptr : &device_;
+}
+
+bool SimulatorServer::setOffline(std::uint8_t unitId, bool offline) {
+  DeviceContext* device = context_->find(unitId);
+  if (device == nullptr) return false;
+  device->setOffline(offline);
+  return true;
+}
+
+bool SimulatorServer::offline(std::uint8_t unitId) const {
+  const DeviceContext* device = context_->find(unitId);
+  return device != nullptr && device->offline();
+}
+
+bool SimulatorServer::setFault(std::uint8_t unitId, SimulatorTable table, std::uint16_t address, ExceptionCode fault) {
+  const SimulatorDevice* device = unitDevice(unitId);
+  if (device == nullptr) return false;
+  const simulator::SimulatorLayout& l = device->layout;
+  std::uint32_t offset = 0, size = 0, cell = address;
+  switch (table) {
+    case SimulatorTable::Coils: offset = l.coilsOffset(); size = l.coilsSize(); cell = address / 16u; break;
+    case SimulatorTable::DiscreteInputs:
+      offset = l.discreteInputsOffset(); size = l.discreteInputsSize(); cell = address / 16u; break;
+    case SimulatorTable::HoldingRegisters: offset = l.holdingRegistersOffset(); size = l.holdingRegistersSize(); break;
+    case SimulatorTable::InputRegisters: offset = l.inputRegistersOffset(); size = l.inputRegistersSize(); break;
+  }
+  if (cell >= size) return false;
+  device->store->setFault(offset + cell, fault);
+  return true;
 }
 
 SimulatorServer::~SimulatorServer() { servers_.clear(); }

@@ -7,10 +7,15 @@
 // - runForever(onlyStart = true) starts listening on a reactor the program runs and returns;
 //   runForever() also runs the reactor until stop() (or ServerStop(), SIGINT, SIGTERM).
 // - stop() closes the servers; it stops the reactor only when runForever() runs it.
+// - A "devices" map on the server entry gives each unit id its own copy of its device: values,
+//   identity, counters; a device name is loaded (and checked) once, then copied per unit.
+// - Run-time changes (setOffline, setFault) act on the next request; reactor thread only.
 // - Reactor thread only, like every server.
 // Tests: tests/protocols/simulator/simulator_server_test.cc, tests/integration/simulator_test.cc
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +27,9 @@
 #include "reactor/reactor.h"
 
 namespace modbus {
+
+/// The four Modbus tables, for SimulatorServer::setFault.
+enum class SimulatorTable : std::uint8_t { Coils, DiscreteInputs, HoldingRegisters, InputRegisters };
 
 class SimulatorServer {
  public:
@@ -46,8 +54,23 @@ class SimulatorServer {
   /// Closes the servers. Idempotent.
   void stop();
 
-  /// The loaded device (its store: values, typed access, custom actions' target).
+  /// The loaded device (its store: values, typed access, custom actions' target). With a "devices"
+  /// map: the device of the lowest unit id.
   const SimulatorDevice& device() const { return device_; }
+  /// The device answering `unitId` (its own copy with a "devices" map), or nullptr.
+  const SimulatorDevice* unitDevice(std::uint8_t unitId) const;
+  /// The unit ids with a device, ascending ({0}: one device answers every unit id).
+  std::vector<std::uint8_t> unitIds() const { return context_->unitIds(); }
+
+  /// Takes unit `unitId`'s device off line (silent: no answer, nothing counted) or back on line.
+  /// Returns false when no device answers that unit id. With one device for every unit id, any
+  /// unit id names it.
+  bool setOffline(std::uint8_t unitId, bool offline);
+  bool offline(std::uint8_t unitId) const;
+  /// Makes every access to the register (or to the register holding bit `address`, for the bit
+  /// tables: 16 bits share one) answer `fault`; ExceptionCode::None clears it. Returns false when
+  /// no device answers `unitId` or the address is past the table.
+  bool setFault(std::uint8_t unitId, SimulatorTable table, std::uint16_t address, ExceptionCode fault);
   /// The unit id → device map the servers share.
   const std::shared_ptr<ServerContext>& context() const { return context_; }
   const SimulatorServerEntry& serverEntry() const { return entry_; }
@@ -62,6 +85,7 @@ class SimulatorServer {
   reactor::Reactor& reactor_;
   SimulatorServerEntry entry_;
   SimulatorDevice device_;
+  std::map<std::uint8_t, SimulatorDevice> units_;  ///< with a "devices" map: each unit's copy
   std::shared_ptr<ServerContext> context_;
   std::vector<std::unique_ptr<ModbusServer>> servers_;
   bool runsReactor_ = false;

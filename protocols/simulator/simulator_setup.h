@@ -53,6 +53,8 @@ struct SimulatorDevice {
   std::shared_ptr<simulator::SimulatorStore> store;
   /// Suspicious but legal things found while loading, each naming its JSON path.
   std::vector<std::string> warnings;
+  /// "offline": true in "setup": the device starts silent (SimulatorServer::setOffline).
+  bool offline = false;
 
   /// The device's four tables over the store.
   DeviceTables tables() const { return simulator::simulatorTables(store, layout); }
@@ -63,6 +65,16 @@ struct SimulatorDevice {
 /// Loads device `deviceName` of `setupJson`'s "device_list". Throws ConfigError (JSON path first).
 SimulatorDevice loadSimulatorDevice(std::string_view setupJson, const std::string& deviceName,
                                     const SimulatorSetupOptions& options = {});
+
+/// One entry of a server's "devices" map: unit ids [first, last] serve copies of device `device`.
+struct SimulatorUnitRange {
+  std::uint8_t first = 1;
+  std::uint8_t last = 1;
+  std::string device{};        ///< a "device_list" name
+  std::string identityJson{};  ///< {"identity": {...}} given for these units only, or empty
+  std::optional<bool> offline{};  ///< "offline" given for these units (else the device's setup decides)
+  std::string path{};          ///< "server_list.NAME.devices.3-40"
+};
 
 /// One "server_list" entry, mapped onto the server classes.
 struct SimulatorServerEntry {
@@ -78,6 +90,10 @@ struct SimulatorServerEntry {
 
   std::string identityJson{};  ///< {"identity": {...}} or empty
   std::string path{};          ///< "server_list.NAME"
+  /// The "devices" map, ascending and not overlapping (units 1-247); empty without one. With a
+  /// map, each unit id gets its own copy of its device (values, identity, counters) and no other
+  /// unit id answers; "device_id" and the program's device name are not used.
+  std::vector<SimulatorUnitRange> units{};
 };
 
 /// Reads server `serverName` of `setupJson`'s "server_list". Throws ConfigError.

@@ -43,7 +43,7 @@ TEST_CASE("simulator: a range that is not a whole number of values names the ent
 TEST_CASE("simulator: unknown keys are errors at every level") {
   CHECK(loadError(device("", R"(, "co_size": 3)")) ==
         "device_list.device.setup.co_size: unknown key (expected one of: co size, di size, hr size, ir size, "
-        "shared blocks, type exception, defaults, word_order, byte_order)");
+        "shared blocks, type exception, offline, defaults, word_order, byte_order)");
   CHECK(loadError(device(R"("uint16": [{"addr": 1, "vlaue": 3}])")) ==
         "device_list.device.uint16[0].vlaue: unknown key (expected one of: addr, value, action, parameters, args, "
         "word_order, byte_order, exception)");

@@ -13,6 +13,7 @@
 
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/config/server_startup.h"
+#include "samples/command_startup.h"
 #include "reactor/failure.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
@@ -20,38 +21,20 @@
 
 namespace {
 
-// Exit codes (documented in docs/configuration.md).
-constexpr int kExitOk = 0;
-constexpr int kExitCannotServe = 1;  // e.g. a port that cannot be bound
-constexpr int kExitBadConfig = 2;    // a bad configuration or command line
+using uvmodbus_command::kExitBadConfig;
+using uvmodbus_command::kExitOk;
 
-void printError(const std::string& message) { std::fprintf(stderr, "uvmodbus-server: %s\n", message.c_str()); }
+void printError(const std::string& message) { uvmodbus_command::printError("uvmodbus-server", message); }
+
+/// Checks or starts the servers: a problem is reported in the same words either way.
+int startUp(const std::string& configPath, const std::function<void()>& step) {
+  return uvmodbus_command::startUp("uvmodbus-server", "bad configuration: " + configPath + ": ", step);
+}
 
 std::string describe(const modbus::ServerConfig& config) {
   std::size_t units = config.context->isSingle() ? 1 : config.context->unitIds().size();
   return std::to_string(config.servers.size()) + " server(s), " + std::to_string(units) + " unit(s)" +
          (config.context->isSingle() ? " (single: every unit id)" : "");
-}
-
-/// Runs a start-up step (checking or starting the servers) and turns what it throws into the
-/// message and exit code: --check and a real start-up report a problem in the same words.
-int startUp(const std::string& configPath, const std::function<void()>& step) {
-  try {
-    step();
-    return kExitOk;
-  } catch (const modbus::ConfigError& e) {
-    printError(std::string("bad configuration: ") + configPath + ": " + e.what());
-    return kExitBadConfig;
-  } catch (const reactor::CannotListenError& e) {
-    printError(e.what());
-    return kExitCannotServe;
-  } catch (const reactor::SerialPortError& e) {
-    printError(std::string("SerialPortError: ") + e.what());
-    return kExitCannotServe;
-  } catch (const std::exception& e) {
-    printError(std::string("cannot start: ") + e.what());
-    return kExitCannotServe;
-  }
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "protocols/simulator/simulator_server.h"
+#include "samples/command_startup.h"
 #ifdef UVMODBUS_HAVE_LUA
 #include "protocols/simulator/lua/lua_actions.h"
 #endif
@@ -29,11 +30,11 @@ extern const char* const kDefaultSetup;  // simulator_default_setup.cc, generate
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitCannotServe = 1;
-constexpr int kExitBadConfig = 2;
+using uvmodbus_command::kExitBadConfig;
+using uvmodbus_command::kExitCannotServe;
+using uvmodbus_command::kExitOk;
 
-void printError(const std::string& message) { std::fprintf(stderr, "uvmodbus-simulator: %s\n", message.c_str()); }
+void printError(const std::string& message) { uvmodbus_command::printError("uvmodbus-simulator", message); }
 
 /// --log_file: every log line also goes to the file (pymodbus accepts the option and ignores it).
 class LogFile {
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
 
   reactor::Reactor reactor;  // declared first: the simulator is destroyed before it
   std::unique_ptr<modbus::SimulatorServer> simulator;
-  try {
+  int rc = uvmodbus_command::startUp("uvmodbus-simulator", "bad setup: ", [&] {
     if (jsonFile.empty()) {
       reactor::log::info("no --json_file: serving the built-in setup (config/simulator.json)");
       simulator = modbus::SimulatorServer::fromText(reactor, uvmodbus_simulator::kDefaultSetup, serverName, deviceName,
@@ -134,19 +135,8 @@ int main(int argc, char** argv) {
       simulator = std::make_unique<modbus::SimulatorServer>(reactor, jsonFile, serverName, deviceName, std::move(options));
     }
     simulator->runForever(/*onlyStart=*/true);
-  } catch (const modbus::ConfigError& e) {
-    printError(std::string("bad setup: ") + e.what());
-    return kExitBadConfig;
-  } catch (const reactor::CannotListenError& e) {
-    printError(e.what());
-    return kExitCannotServe;
-  } catch (const reactor::SerialPortError& e) {
-    printError(std::string("SerialPortError: ") + e.what());
-    return kExitCannotServe;
-  } catch (const std::exception& e) {
-    printError(std::string("cannot start: ") + e.what());
-    return kExitCannotServe;
-  }
+  });
+  if (rc != kExitOk) return rc;
   // Logged once the loop runs and SIGINT/SIGTERM are handled: a script may signal after this line.
   reactor.callWhenRunning([&] {
     const auto& units = simulator->serverEntry().units;

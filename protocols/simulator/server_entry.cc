@@ -48,6 +48,16 @@ std::pair<int, int> unitRange(const Node& entry, const std::string& key) {
   return {first, last};
 }
 
+/// A server entry's or devices-map entry's "identity" as the unit JSON applyDeviceConfig takes,
+/// its object names checked now (errors carry `path`).
+std::string checkedIdentityJson(const Node& identity, const std::string& path) {
+  Json unit = Json::object();
+  unit["identity"] = identity.json();
+  DeviceContext probe;
+  config::applyDeviceConfig(unit, path, probe);
+  return unit.dump();
+}
+
 std::vector<SimulatorUnitRange> parseUnits(const Json& root, const Node& devices) {
   if (!devices.json().is_object() || devices.json().empty()) {
     devices.fail("expected an object of unit ids to device names ({\"1\": \"device\", \"3-40\": \"meter\"})");
@@ -65,13 +75,7 @@ std::vector<SimulatorUnitRange> parseUnits(const Json& root, const Node& devices
       entry.expectObject({"device", "identity", "offline"});
       if (entry.has("offline")) range.offline = entry.child("offline").boolean();
       if (!entry.has("device")) entry.fail("missing \"device\" (a device_list name)");
-      if (entry.has("identity")) {
-        Json unit = Json::object();
-        unit["identity"] = entry.child("identity").json();
-        DeviceContext probe;
-        config::applyDeviceConfig(unit, range.path, probe);  // checks the names now, with their paths
-        range.identityJson = unit.dump();
-      }
+      if (entry.has("identity")) range.identityJson = checkedIdentityJson(entry.child("identity"), range.path);
     }
     const Node name = value.is_object() ? entry.child("device") : entry;
     range.device = name.string();
@@ -193,13 +197,7 @@ SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std:
   }
   if (s.has("broadcast_enable")) out.entry.options.broadcastEnable = s.child("broadcast_enable").boolean();
   if (s.has("device_id")) out.deviceId = static_cast<std::uint8_t>(s.child("device_id").integer(0, 255, "a device id"));
-  if (s.has("identity")) {
-    Json unit = Json::object();
-    unit["identity"] = s.child("identity").json();
-    DeviceContext probe;
-    config::applyDeviceConfig(unit, out.path, probe);  // checks the names now, with their paths
-    out.identityJson = unit.dump();
-  }
+  if (s.has("identity")) out.identityJson = checkedIdentityJson(s.child("identity"), out.path);
   if (s.has("devices")) {
     if (s.has("device_id")) s.child("device_id").fail("give \"device_id\" or a \"devices\" map, not both");
     out.units = parseUnits(root, s.child("devices"));

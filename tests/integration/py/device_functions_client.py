@@ -14,15 +14,8 @@ here with unit=1: pymodbus 3.0's diag_* helpers pass the slave id where the requ
 """
 import json
 import sys
-import types
 
-try:
-    import serial_asyncio  # noqa: F401
-except ImportError:
-    # pymodbus.client imports it unconditionally; the TCP client never uses it.
-    _stub = types.ModuleType("serial_asyncio")
-    _stub.create_serial_connection = None
-    sys.modules["serial_asyncio"] = _stub
+import pymodbus_compat  # noqa: F401,E402  (before pymodbus.client)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 from pymodbus.diag_message import (  # noqa: E402

@@ -13,15 +13,8 @@ Run it with Debian's /usr/bin/python3 (python3-pymodbus).
 """
 import json
 import sys
-import types
 
-try:
-    import serial_asyncio  # noqa: F401  (python3-serial-asyncio: only pymodbus's serial client needs it)
-except ImportError:
-    # pymodbus.client imports it unconditionally; the TCP client never uses it.
-    _stub = types.ModuleType("serial_asyncio")
-    _stub.create_serial_connection = None
-    sys.modules["serial_asyncio"] = _stub
+import pymodbus_compat  # noqa: F401,E402  (before pymodbus.client)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 from pymodbus.pdu import ModbusRequest, ModbusResponse  # noqa: E402

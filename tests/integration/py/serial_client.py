@@ -7,14 +7,8 @@ holding registers 0..9 = 100..109 and 30 = 0x0012. Prints one line per check; ex
 """
 import argparse
 import sys
-import types
 
-try:
-    import serial_asyncio  # noqa: F401  (pymodbus.client imports it; the sync clients never use it)
-except ImportError:
-    _stub = types.ModuleType("serial_asyncio")
-    _stub.create_serial_connection = None
-    sys.modules["serial_asyncio"] = _stub
+import pymodbus_compat  # noqa: F401,E402  (before pymodbus.client)
 
 from pymodbus.client import ModbusSerialClient  # noqa: E402
 from pymodbus.framer.ascii_framer import ModbusAsciiFramer

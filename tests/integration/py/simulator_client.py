@@ -9,14 +9,8 @@ Prints one JSON line per step, {"op": NAME, "value": ...} or {"op": NAME, "excep
 """
 import json
 import sys
-import types
 
-try:
-    import serial_asyncio  # noqa: F401
-except ImportError:
-    _stub = types.ModuleType("serial_asyncio")
-    _stub.create_serial_connection = None
-    sys.modules["serial_asyncio"] = _stub
+import pymodbus_compat  # noqa: F401,E402  (before pymodbus.client)
 
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 from pymodbus.constants import Endian  # noqa: E402

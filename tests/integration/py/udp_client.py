@@ -6,14 +6,8 @@ the values serial_client.py describes. Exit 0 when every check passes.
 """
 import argparse
 import sys
-import types
 
-try:
-    import serial_asyncio  # noqa: F401  (pymodbus.client imports it; the sync clients never use it)
-except ImportError:
-    _stub = types.ModuleType("serial_asyncio")
-    _stub.create_serial_connection = None
-    sys.modules["serial_asyncio"] = _stub
+import pymodbus_compat  # noqa: F401,E402  (before pymodbus.client)
 
 from pymodbus.client import ModbusUdpClient  # noqa: E402
 from pymodbus.framer.rtu_framer import ModbusRtuFramer

@@ -33,6 +33,11 @@ DeviceContext* ServerContext::find(std::uint8_t unitId) const {
   return it == devices_.end() ? nullptr : it->second.get();
 }
 
+std::optional<std::uint8_t> ServerContext::soleUnitId() const {
+  if (single_ || devices_.size() != 1) return std::nullopt;
+  return devices_.begin()->first;
+}
+
 std::vector<std::uint8_t> ServerContext::unitIds() const {
   if (single_) return {0};
   std::vector<std::uint8_t> ids;

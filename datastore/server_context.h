@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "datastore/device_context.h"
@@ -31,6 +32,9 @@ class ServerContext {
   /// The unit ids with a device, ascending. A single context reports {0}, as pymodbus does: one
   /// device, visited once when a broadcast walks the list.
   std::vector<std::uint8_t> unitIds() const;
+  /// The unit id of a multiple context that holds exactly one device, else nothing (also for a
+  /// single context). Allocates nothing: asked once per connection.
+  std::optional<std::uint8_t> soleUnitId() const;
   /// Adds or replaces the device of `unitId`. Throws std::logic_error on a single context, and
   /// std::invalid_argument for a null device.
   void add(std::uint8_t unitId, std::shared_ptr<DeviceContext> device);

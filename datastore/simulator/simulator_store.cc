@@ -206,7 +206,7 @@ void SimulatorStore::runAction(std::uint32_t first) {
     case ActionKind::Timestamp: {
       const std::time_t now = static_cast<std::time_t>(clock_->unixSeconds());
       std::tm tm{};
-      gmtime_r(&now, &tm);
+      localtime_r(&now, &tm);  // local time, as pymodbus's datetime.now() (TZ decides; UTC where unset)
       const std::array<int, 7> fields = {tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, (tm.tm_wday + 6) % 7 + 1,
                                          tm.tm_hour,        tm.tm_min, tm.tm_sec};
       for (std::size_t i = 0; i < fields.size() && first + i < cells_.size(); ++i) {

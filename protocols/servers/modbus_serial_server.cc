@@ -39,6 +39,16 @@ std::vector<std::uint8_t> parseUnits(const std::string& text) {
   return ids;
 }
 
+/// Seconds, 0.01..3600: the wait before the first reopen of a port that went away.
+double parseReopenDelay(const std::string& text) {
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !(value >= 0.01 && value <= 3600)) {
+    throw reactor::EndpointError("endpoint field 'reopen_delay' must be seconds from 0.01 to 3600, got '" + text + "'");
+  }
+  return value;
+}
+
 /// On a serial line a missing unit is always silence, and the protocol handles broadcasts itself.
 ProcessorOptions serialProcessorOptions(const SerialServerOptions& options) {
   ProcessorOptions p;
@@ -72,7 +82,8 @@ SerialServerEndpoint parseSerialServerEndpoint(std::string_view endpoint, const 
   out.line.enforceT15 = parseFlag(desc, "t15", out.line.enforceT15);
   out.line.waitT35BeforeReply = parseFlag(desc, "turnaround", out.line.waitT35BeforeReply);
   if (desc.has("latency")) out.line.latency = static_cast<double>(desc.getInt("latency", 0, 0, 1000)) / 1000.0;
-  for (const char* key : {"framer", "units", "echo", "t15", "turnaround", "latency"}) desc.kwargs.erase(key);
+  if (desc.has("reopen_delay")) out.reopenDelay = parseReopenDelay(desc.get("reopen_delay"));
+  for (const char* key : {"framer", "units", "echo", "t15", "turnaround", "latency", "reopen_delay"}) desc.kwargs.erase(key);
   out.serial = reactor::parseSerialEndpoint(desc);
   return out;
 }
@@ -96,6 +107,11 @@ ModbusSerialServer::~ModbusSerialServer() {
 reactor::Address ModbusSerialServer::open(std::string_view endpoint) {
   SerialServerEndpoint e = parseSerialServerEndpoint(endpoint, options_.line);
   options_.line = e.line;
+  if (e.reopenDelay) {
+    options_.reopenDelay = *e.reopenDelay;
+    options_.reopenMaxDelay = std::max(options_.reopenMaxDelay, *e.reopenDelay);
+    delay_ = options_.reopenDelay;
+  }
   return open(e.serial);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,12 +45,14 @@ struct SerialServerOptions {
 struct SerialServerEndpoint {
   reactor::SerialOptions serial;
   SerialLineOptions line;
+  /// reopen_delay=SECONDS when given (SerialServerOptions::reopenDelay).
+  std::optional<double> reopenDelay;
 };
 
 /// Parses "serial:DEVICE:..." (every key of reactor::parseSerialEndpoint) plus the Modbus keys
 /// framer= (rtu, ascii), units= (comma-separated unit ids, 1..255), echo= (drop the local echo),
 /// t15= (enforce t1.5, default 1), latency= (milliseconds), turnaround= (wait t3.5 before
-/// answering). Keys not given keep `defaults`. Throws reactor::EndpointError, including for
+/// answering), reopen_delay= (seconds before the first reopen of a lost port, 0.01..3600). Keys not given keep `defaults`. Throws reactor::EndpointError, including for
 /// framer=socket / framer=tls, which cannot run on a serial line.
 SerialServerEndpoint parseSerialServerEndpoint(std::string_view endpoint, const SerialLineOptions& defaults = {});
 

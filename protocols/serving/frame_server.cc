@@ -3,7 +3,6 @@
 #include "protocols/serving/frame_server.h"
 
 #include <exception>
-#include <vector>
 
 #include "datastore/device_context.h"
 #include "reactor/log.h"
@@ -14,8 +13,8 @@ FrameServer::FrameServer(Framer& framer, RequestProcessor& processor) : framer_(
   const ServerContext& context = processor.context();
   if (context.isSingle()) {
     followedUnit_ = 1;  // every unit id finds the one device
-  } else if (std::vector<std::uint8_t> ids = context.unitIds(); ids.size() == 1) {
-    followedUnit_ = ids.front();
+  } else if (const auto sole = context.soleUnitId()) {
+    followedUnit_ = *sole;
   }
 }
 

@@ -2,9 +2,10 @@
 // the server classes uvmodbus-server uses (so every transport, limit and log works the same).
 // pymodbus's keys map as follows: comm + host + port → the endpoint; the serial keys → serial:
 // endpoint fields; certfile/keyfile/password → tls: fields; identity → the FC 43 objects, checked
-// by the configuration's own device parser. "timeout", "reconnect_delay" and
-// "allow_multiple_devices" are accepted and have no effect (see docs/simulator.md).
+// by the configuration's own device parser. "timeout" is checked and has no effect;
+// "reconnect_delay" and "allow_multiple_devices" map as docs/simulator.md says.
 #include <algorithm>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -186,9 +187,20 @@ SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std:
     out.entry.endpoint = endpoint;
   }
 
+  // pyserial's open timeout in pymodbus; our ports never block, so it is only checked.
   if (s.has("timeout")) (void)s.child("timeout").seconds();
-  if (s.has("reconnect_delay")) (void)s.child("reconnect_delay").seconds();
-  if (s.has("allow_multiple_devices")) (void)s.child("allow_multiple_devices").boolean();
+  if (s.has("reconnect_delay")) {
+    const Node delay = s.child("reconnect_delay");
+    const double seconds = delay.seconds();
+    if (seconds > 3600) delay.fail("a reconnect delay is at most 3600 seconds");
+    // pymodbus stores it and never reopens; our serial server reopens a lost port after it.
+    if (serial && seconds > 0) {
+      std::ostringstream text;  // shortest form: 2, 0.05
+      text << std::max(seconds, 0.01);
+      out.entry.endpoint += field("reopen_delay", text.str());
+    }
+  }
+  const bool multidrop = s.has("allow_multiple_devices") && s.child("allow_multiple_devices").boolean();
   if (s.has("ignore_missing_devices") && s.has("ignore_missing_slaves")) {
     s.fail("give \"ignore_missing_devices\" or its older name \"ignore_missing_slaves\", not both");
   }
@@ -201,6 +213,15 @@ SimulatorServerEntry parseSimulatorServer(std::string_view setupJson, const std:
   if (s.has("devices")) {
     if (s.has("device_id")) s.child("device_id").fail("give \"device_id\" or a \"devices\" map, not both");
     out.units = parseUnits(root, s.child("devices"));
+  }
+  if (multidrop) {
+    // On a shared line the server must know its own ids: a serial server answers only the unit ids
+    // its context holds, so this needs device_id or devices (pymodbus, given neither, drops all).
+    const Node flag = s.child("allow_multiple_devices");
+    if (!serial) flag.fail("only a serial server (\"comm\": \"serial\") shares its line with other devices");
+    if (!s.has("device_id") && !s.has("devices")) {
+      flag.fail("a server sharing its line needs \"device_id\" or \"devices\": the unit ids it answers");
+    }
   }
   return out;
 }

@@ -49,6 +49,19 @@ TEST_CASE("multiple server context add replaces and remove forgets a unit") {
   CHECK(context.unitIds() == std::vector<std::uint8_t>{0});
 }
 
+TEST_CASE("soleUnitId names the one unit of a multiple context, and nothing otherwise") {
+  auto device = std::make_shared<DeviceContext>();
+  CHECK_FALSE(ServerContext::single(device)->soleUnitId().has_value());
+  ServerContext context;
+  CHECK_FALSE(context.soleUnitId().has_value());
+  context.add(9, device);
+  CHECK(context.soleUnitId() == std::uint8_t{9});
+  context.add(10, device);
+  CHECK_FALSE(context.soleUnitId().has_value());
+  context.remove(9);
+  CHECK(context.soleUnitId() == std::uint8_t{10});
+}
+
 TEST_CASE("server context refuses null devices") {
   CHECK_THROWS_AS(ServerContext::single(nullptr), std::invalid_argument);
   CHECK_THROWS_AS(ServerContext::multiple({{1, nullptr}}), std::invalid_argument);

@@ -391,11 +391,15 @@ TEST_CASE("a serial server whose port disappears reopens it with back-off and lo
   auto first = std::make_unique<Pty>();
   std::filesystem::create_symlink(first->slavePath(), link);
   modbus::SerialServerOptions options;
-  options.reopenDelay = 0.05;
   options.reopenMaxDelay = 0.2;
+  std::string endpoint = endpointFor(link.string(), 9600);
+  SUBCASE("the delay set in the options") { options.reopenDelay = 0.05; }
+  SUBCASE("the delay set by the endpoint's reopen_delay (the simulator's reconnect_delay)") {
+    endpoint += ":reopen_delay=0.05";
+  }
   {
     std::unique_ptr<Pty> second;  // outlives the server: its end is not a second loss
-    SerialServerThread server(endpointFor(link.string(), 9600), options);
+    SerialServerThread server(endpoint, options);
     first->write(kReadUnit1);
     CHECK(first->read(kAnswerUnit1.size(), 2.0) == kAnswerUnit1);
 
@@ -450,9 +454,10 @@ TEST_CASE("a serial server refuses the socket framer and a missing device clearl
                   reactor::EndpointError);
 }
 
-TEST_CASE("serial server endpoint keys: framer, units, echo, t15, latency, turnaround") {
+TEST_CASE("serial server endpoint keys: framer, units, echo, t15, latency, turnaround, reopen_delay") {
   auto e = modbus::parseSerialServerEndpoint(
-      "serial:/dev/ttyUSB1:baudrate=9600:parity=E:framer=ascii:units=1,7,247:echo=1:t15=0:latency=16:turnaround=1");
+      "serial:/dev/ttyUSB1:baudrate=9600:parity=E:framer=ascii:units=1,7,247:echo=1:t15=0:latency=16:turnaround=1:"
+      "reopen_delay=2.5");
   CHECK(e.serial.device == "/dev/ttyUSB1");
   CHECK(e.serial.baudrate == 9600);
   CHECK(e.serial.parity == reactor::Parity::Even);
@@ -462,7 +467,9 @@ TEST_CASE("serial server endpoint keys: framer, units, echo, t15, latency, turna
   CHECK_FALSE(e.line.enforceT15);
   CHECK(e.line.latency == doctest::Approx(0.016));
   CHECK(e.line.waitT35BeforeReply);
+  CHECK(e.reopenDelay == doctest::Approx(2.5));
   auto d = modbus::parseSerialServerEndpoint("serial:/dev/ttyUSB1");
+  CHECK_FALSE(d.reopenDelay.has_value());
   CHECK(d.line.framer == modbus::FramerType::Rtu);
   CHECK(d.line.unitIds.empty());
   CHECK(d.line.enforceT15);
@@ -471,6 +478,11 @@ TEST_CASE("serial server endpoint keys: framer, units, echo, t15, latency, turna
   CHECK_THROWS_AS(modbus::parseSerialServerEndpoint("serial:/dev/x:framer=binary"), reactor::EndpointError);
   CHECK_THROWS_AS(modbus::parseSerialServerEndpoint("serial:/dev/x:echo=2"), reactor::EndpointError);
   CHECK_THROWS_AS(modbus::parseSerialServerEndpoint("serial:/dev/x:bogus=1"), reactor::EndpointError);
+  for (const char* bad : {"0", "-1", "3601", "soon", "1s", ""}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(modbus::parseSerialServerEndpoint(std::string("serial:/dev/x:reopen_delay=") + bad),
+                         doctest::Contains("'reopen_delay' must be seconds from 0.01 to 3600"), reactor::EndpointError);
+  }
 }
 
 TEST_CASE("ServerStop stops a running StartSerialServer") {

@@ -8,6 +8,7 @@
 
 #include "datastore/simulator/simulator_store.h"
 #include "tests/datastore/simulator/simulator_test_support.h"
+#include "tests/support/scoped_time_zone.h"
 
 namespace modbus::simulator {
 namespace {
@@ -59,12 +60,23 @@ TEST_CASE("random draws uniformly in [minval, maxval]") {
   CHECK(f.read(1, 2) == Regs{0x418C, 0x0000});  // 15 + 0.25 * 10 = 17.5
 }
 
+
 TEST_CASE("timestamp writes year, month-1, day, weekday+1, hour, minute, second") {
+  testsupport::ScopedTimeZone utc("UTC0");
   StoreFixture f(8);
   f.store->defineValue(0, CellType::Uint16, {}, {0}, f.store->addAction(ActionKind::Timestamp));
   for (std::uint32_t i = 1; i < 7; ++i) f.store->defineValue(i, CellType::Uint16, {}, {0});
   f.clock->setUnix(1700000000);  // Tuesday 2023-11-14 22:13:20 UTC
   CHECK(f.read(0, 7) == Regs{2023, 10, 14, 2, 22, 13, 20});
+}
+
+TEST_CASE("timestamp is local time, as pymodbus's datetime.now()") {
+  testsupport::ScopedTimeZone tokyo("JST-9");  // UTC+9, no daylight saving
+  StoreFixture f(8);
+  f.store->defineValue(0, CellType::Uint16, {}, {0}, f.store->addAction(ActionKind::Timestamp));
+  for (std::uint32_t i = 1; i < 7; ++i) f.store->defineValue(i, CellType::Uint16, {}, {0});
+  f.clock->setUnix(1700000000);  // 22:13:20 UTC on Tuesday is 07:13:20 on Wednesday the 15th in Tokyo
+  CHECK(f.read(0, 7) == Regs{2023, 10, 15, 3, 7, 13, 20});
 }
 
 TEST_CASE("uptime is whole seconds since the store was created, plus one") {

@@ -76,7 +76,7 @@ TEST_CASE("simulator: pymodbus default setup.json: every server entry maps onto 
   CHECK_FALSE(tcp.entry.tls.has_value());
   CHECK_FALSE(tcp.deviceId.has_value());
   const SimulatorServerEntry serial = parseSimulatorServer(text, "server_try_serial");
-  CHECK(serial.entry.endpoint == "serial:/dev/tty0:baudrate=9600:bytesize=8:parity=N:stopbits=1:framer=rtu");
+  CHECK(serial.entry.endpoint == "serial:/dev/tty0:baudrate=9600:bytesize=8:parity=N:stopbits=1:framer=rtu:reopen_delay=2");
   const SimulatorServerEntry tls = parseSimulatorServer(text, "server_try_tls");
   CHECK(tls.entry.endpoint == "tls:5020:interface=0.0.0.0:cert=certificates/pymodbus.crt:key=certificates/pymodbus.key:require_client_cert=false");
   CHECK(tls.entry.tls.has_value());
@@ -125,7 +125,7 @@ TEST_CASE("simulator: the documentation's full example: server entries of every 
   CHECK_FALSE(tcp.entry.options.ignoreMissingSlaves);
   CHECK_FALSE(tcp.entry.options.broadcastEnable);
   CHECK(parseSimulatorServer(text, "server_rtu").entry.endpoint ==
-        "serial:/dev/ttyUSB0:baudrate=9600:bytesize=8:parity=N:stopbits=1:framer=rtu");
+        "serial:/dev/ttyUSB0:baudrate=9600:bytesize=8:parity=N:stopbits=1:framer=rtu:reopen_delay=2");
   CHECK(parseSimulatorServer(text, "server_tls").entry.endpoint ==
         "tls:5802:interface=0.0.0.0:cert=certificates/pymodbus_tls.crt:key=certificates/pymodbus_tls.key:"
         "require_client_cert=false");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tests/protocols/simulator/simulator_test_support.h"
+#include "tests/support/scoped_time_zone.h"
 
 namespace modbus::simulator {
 namespace {
@@ -99,6 +100,7 @@ TEST_CASE("simulator: timestamp and reset from the file") {
                        R"("uint16": [{"addr": 0, "action": "timestamp"}, [1, 6], {"addr": 7, "value": 5}, {"addr": 8, "action": "reset"}],
                           "write": [7])"),
                  "device");
+  const testsupport::ScopedTimeZone utc("UTC0");  // the action writes local time
   d.clock->setUnix(1700000000);
   CHECK(d.run(pdu(3, {0, 7})) == registersReply(3, {2023, 10, 14, 2, 22, 13, 20}));
   CHECK(d.run(pdu(6, {7, 9})) == pdu(6, {7, 9}));

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "reactor/address.h"
 #include "reactor/bytes.h"
@@ -93,6 +95,32 @@ class IConnector {
   /// Try again (from clientConnectionFailed / clientConnectionLost, to reconnect).
   virtual void connect() = 0;
   virtual Address getDestination() const = 0;
+};
+
+class Factory;           // reactor/protocol.h
+class ClientFactory;     // reactor/protocol.h
+class DatagramProtocol;  // reactor/datagram_protocol.h
+
+/// Twisted's IReactorTCP: what code that listens or connects needs of a reactor. Write a function
+/// against it (not against Reactor) and a test can hand it a testing::MemoryReactor, which records
+/// the calls instead of opening sockets. Reactor implements it; see Reactor for the semantics.
+class IReactorTCP {
+ public:
+  virtual ~IReactorTCP() = default;
+  virtual std::shared_ptr<IListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
+                                                    int backlog = 50, std::string_view interface = {}) = 0;
+  virtual std::shared_ptr<IConnector> connectTCP(std::string_view host, std::uint16_t port,
+                                                 std::shared_ptr<ClientFactory> factory, double timeout = 30,
+                                                 std::string_view bindAddress = {}) = 0;
+};
+
+/// Twisted's IReactorUDP, likewise.
+class IReactorUDP {
+ public:
+  virtual ~IReactorUDP() = default;
+  virtual std::shared_ptr<IListeningPort> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
+                                                    std::string_view interface = {},
+                                                    std::size_t maxPacketSize = 8192) = 0;
 };
 
 }  // namespace reactor

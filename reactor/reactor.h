@@ -42,7 +42,7 @@ enum class SystemEvent { Startup, Shutdown };
 using TriggerId = std::uint64_t;
 using SignalHandlerId = std::uint64_t;
 
-class Reactor final : public IReactorTime {
+class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUDP {
  public:
   Reactor();
   /// Closes every handle still open and the loop. Destroy it on the thread that ran it.
@@ -96,16 +96,17 @@ class Reactor final : public IReactorTime {
   /// Twisted's listenTCP. interface "" means every IPv4 address; an IPv6 literal ("::", "::1")
   /// listens on IPv6. Port 0 binds a free port (see getHost()). Throws CannotListenError.
   std::shared_ptr<IListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
-                                            int backlog = 50, std::string_view interface = {});
+                                            int backlog = 50, std::string_view interface = {}) override;
   /// Twisted's connectTCP. The factory's ClientFactory callbacks report the outcome. `bindAddress`
   /// (an IP literal, Twisted's bindAddress without the port): the local address to connect from.
   std::shared_ptr<IConnector> connectTCP(std::string_view host, std::uint16_t port,
                                          std::shared_ptr<ClientFactory> factory, double timeout = 30,
-                                         std::string_view bindAddress = {});
+                                         std::string_view bindAddress = {}) override;
 
   /// Twisted's listenUDP (defined in reactor/udp.cc).
   std::shared_ptr<IListeningPort> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
-                                            std::string_view interface = {}, std::size_t maxPacketSize = 8192);
+                                            std::string_view interface = {},
+                                            std::size_t maxPacketSize = 8192) override;
   /// TLS over TCP (defined in reactor/tls.cc): any Protocol runs over it unchanged.
   std::shared_ptr<IListeningPort> listenTLS(std::uint16_t port, std::shared_ptr<Factory> factory,
                                             const TlsOptions& options, int backlog = 50,

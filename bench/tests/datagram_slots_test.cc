@@ -25,7 +25,7 @@ TEST_CASE("depth slots are issued once each, with distinct transaction ids") {
   CHECK_THROWS_AS(DatagramSlots(1025), std::invalid_argument);
 }
 
-TEST_CASE("a reply frees its slot; the same id again is unknown") {
+TEST_CASE("a reply frees its slot, the same id again is unknown") {
   DatagramSlots s(2);
   int a = s.issue(3, 0);
   std::uint16_t id = s.slot(static_cast<std::size_t>(a)).transactionId;

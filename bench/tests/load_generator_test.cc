@@ -262,7 +262,7 @@ TEST_CASE("load generator rejects options out of range") {
   CHECK_THROWS_AS(bench::runLoad(idle), std::invalid_argument);
 }
 
-TEST_CASE("reconnect mode: connect, one request, close, again; counts cycles") {
+TEST_CASE("reconnect mode: connect, one request, close, again, counts cycles") {
   ServerThread server({});
   auto o = quickOptions(server.port());
   o.mode = bench::LoadMode::Reconnect;

@@ -95,7 +95,7 @@ TEST_CASE("UDP closed loop against a correct server: replies, no loss, no errors
   CHECK(r.p99Us >= r.p50Us);
 }
 
-TEST_CASE("UDP: dropped requests are counted as lost and re-issued; the run goes on") {
+TEST_CASE("UDP: dropped requests are counted as lost and re-issued, the run goes on") {
   UdpServerThread server({10});
   auto r = bench::runLoad(udpOptions(server.port()));
   CHECK(r.ok());

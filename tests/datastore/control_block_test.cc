@@ -70,7 +70,7 @@ TEST_CASE("a bus communication error and a character overrun count and log a rec
   CHECK(c.event(0) == 0xA2);  // the listen-only flag is part of the receive event
 }
 
-TEST_CASE("clearing counters keeps the log; clearing the overrun counter keeps the others") {
+TEST_CASE("clearing counters keeps the log, clearing the overrun counter keeps the others") {
   ControlBlock c;
   c.countBusMessage();
   c.countBusCharacterOverrun();
@@ -100,7 +100,7 @@ TEST_CASE("diagnostic register bits are set and cleared one by one") {
   CHECK(c.diagnosticRegister() == 0x8000);
 }
 
-TEST_CASE("force listen-only logs event 04; restart leaves it, clears counters and logs event 00") {
+TEST_CASE("force listen-only logs event 04, restart leaves it, clears counters and logs event 00") {
   ControlBlock c;
   c.countBusMessage();
   c.countEvent();

@@ -42,7 +42,7 @@ TEST_CASE("reserved identity objects 0x07..0x7F and values over 244 bytes are re
   CHECK_FALSE(id.has(0x80));
 }
 
-TEST_CASE("erasing a basic identity object empties it; erasing another removes it") {
+TEST_CASE("erasing a basic identity object empties it, erasing another removes it") {
   ModbusDeviceIdentification id({{0x00, "Acme"}, {0x05, "M"}});
   id.erase(0x00);
   CHECK(id.has(0x00));

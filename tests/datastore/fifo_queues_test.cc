@@ -31,7 +31,7 @@ TEST_CASE("pushing or popping where there is no queue throws") {
   CHECK(q.size(1) == 0);
 }
 
-TEST_CASE("a FIFO queue may hold more than FC 24 can read; clear empties it, removeQueue removes it") {
+TEST_CASE("a FIFO queue may hold more than FC 24 can read, clear empties it, removeQueue removes it") {
   FifoQueues q;
   q.addQueue(10);
   for (std::uint16_t i = 0; i < 40; ++i) q.push(10, i);

@@ -357,7 +357,7 @@ void when(reactor::Reactor& reactor, std::function<bool()> ready, std::function<
 
 }  // namespace
 
-TEST_CASE("certificate reload takes effect for new connections; an open connection keeps working") {
+TEST_CASE("certificate reload takes effect for new connections, an open connection keeps working") {
   LoopCleanCheck clean;
   reactor::Reactor reactor;
   const auto& c = testCertificates();

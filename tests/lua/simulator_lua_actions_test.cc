@@ -78,7 +78,7 @@ TEST_CASE("simulator lua: an action's return value is what the client reads") {
   CHECK(d.run(pdu(3, {0, 1})) == registersReply(3, {2000}));
 }
 
-TEST_CASE("simulator lua: a script error, a bad return value and a runaway loop answer 04; the next request is served") {
+TEST_CASE("simulator lua: a script error, a bad return value and a runaway loop answer 04, the next request is served") {
   Script script(kScript);
   ServedDevice d = served(script);
   CHECK(d.run(pdu(3, {2, 1})) == exceptionReply(3, 4));

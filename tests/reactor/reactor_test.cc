@@ -66,7 +66,7 @@ TEST_CASE("stop when not running throws ReactorNotRunning") {
   CHECK_THROWS_AS(r.stop(), ReactorNotRunning);
 }
 
-TEST_CASE("run twice throws ReactorNotRestartable; run inside run throws ReactorAlreadyRunning") {
+TEST_CASE("run twice throws ReactorNotRestartable, run inside run throws ReactorAlreadyRunning") {
   LoopCleanCheck clean;
   Reactor r;
   bool nestedThrew = false;

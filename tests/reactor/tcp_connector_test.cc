@@ -199,7 +199,7 @@ TEST_CASE("clientConnectionLost after the server closes, with ConnectionDone") {
   CHECK(client->stopCount == 1);
 }
 
-TEST_CASE("getDestination reports the host and port; startedConnecting gets the connector") {
+TEST_CASE("getDestination reports the host and port, startedConnecting gets the connector") {
   LoopCleanCheck clean;
   Reactor r;
   RawSocket closed;
@@ -288,7 +288,7 @@ TEST_CASE("a connector reconnects from clientConnectionFailed after stopConnecti
   CHECK(r.connectionCount() == 0);
 }
 
-TEST_CASE("connect while connecting throws; a refused connector can connect again") {
+TEST_CASE("connect while connecting throws, a refused connector can connect again") {
   LoopCleanCheck clean;
   Reactor r;
   RawSocket closed;

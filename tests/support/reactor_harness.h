@@ -1,6 +1,6 @@
 // Test helpers for code that runs on the reactor: a bounded run that fails instead of hanging, a
-// clean-loop check, Twisted's AccumulatingProtocol and StringTransport (twisted.internet.testing),
-// recording factories, and a blocking POSIX client to drive a server from another thread.
+// clean-loop check, Twisted's AccumulatingProtocol (StringTransport, Clock and MemoryReactor are the installed
+// reactor/testing.h), recording factories, and a blocking POSIX client to drive a server from another thread.
 // Header-only: tests/CMakeLists.txt builds tests/support/doctest_main.cc alone into test_support.
 #pragma once
 
@@ -34,6 +34,7 @@
 #include "reactor/log.h"
 #include "reactor/protocol.h"
 #include "reactor/reactor.h"
+#include "reactor/testing.h"  // StringTransport, Clock, MemoryReactor
 
 namespace reactor::testing {
 
@@ -307,133 +308,6 @@ inline bool runProtocolsWithReactor(Reactor& reactor, std::shared_ptr<Accumulati
   port->stopListening();
   return stopped;
 }
-
-// --- StringTransport --------------------------------------------------------------------------------
-
-/// Twisted's StringTransport: an ITCPTransport with no socket, for protocol unit tests. Records
-/// writes (value()), remembers loseConnection/abortConnection (disconnecting(), aborted()), keeps
-/// producer bookkeeping, and has settable host/peer addresses. It never calls the protocol back:
-/// a test delivers the loss with reportConnectionLost().
-class StringTransport : public ITCPTransport {
- public:
-  enum class ProducerState { Producing, Paused, Stopped };
-
-  StringTransport() {
-    host_ = Address{Address::Type::TCP, "10.0.0.1", 12345, false};
-    peer_ = Address{Address::Type::TCP, "192.168.1.1", 54321, false};
-  }
-
-  /// Everything written so far, as text.
-  std::string value() const { return std::string(asText(written_)); }
-  const Bytes& bytes() const { return written_; }
-  /// Forget what was written (Twisted's StringTransport.clear).
-  void clear() { written_.clear(); }
-  int writeCalls() const { return writeCalls_; }
-
-  // ITransport
-  void write(ByteView data) override {
-    ++writeCalls_;
-    if (lost_) return;
-    written_.insert(written_.end(), data.begin(), data.end());
-  }
-  void writeSequence(std::span<const ByteView> pieces) override {
-    for (const auto& p : pieces) write(p);
-  }
-  void loseConnection() override {
-    ++loseCalls_;
-    disconnecting_ = true;
-  }
-  void abortConnection() override {
-    ++abortCalls_;
-    disconnecting_ = true;
-    aborted_ = true;
-  }
-  Address getPeer() const override { return peer_; }
-  Address getHost() const override { return host_; }
-  bool connected() const override { return !lost_; }
-  bool disconnecting() const override { return disconnecting_; }
-  std::size_t bufferedAmount() const override { return buffered_; }
-  void setWriteHighWaterMark(std::size_t bytes) override { highWater_ = bytes; }
-  void registerProducer(std::shared_ptr<IProducer> producer, bool streaming) override {
-    if (!producer_.expired()) throw std::logic_error("registerProducer: a producer is already registered");
-    if (lost_) {
-      producer->stopProducing();
-      return;
-    }
-    producer_ = producer;
-    streaming_ = streaming;
-  }
-  void unregisterProducer() override {
-    producer_.reset();
-    streaming_ = false;
-  }
-  // The transport as a producer of its input (what a protocol calls for read backpressure).
-  void pauseProducing() override {
-    if (producerState_ == ProducerState::Stopped) throw std::logic_error("pauseProducing after stopProducing");
-    producerState_ = ProducerState::Paused;
-  }
-  void resumeProducing() override {
-    if (producerState_ == ProducerState::Stopped) throw std::logic_error("resumeProducing after stopProducing");
-    producerState_ = ProducerState::Producing;
-  }
-  void stopProducing() override {
-    producerState_ = ProducerState::Stopped;
-    loseConnection();
-  }
-  // ITCPTransport
-  void setTcpNoDelay(bool enabled) override { noDelay_ = enabled; }
-  bool getTcpNoDelay() const override { return noDelay_; }
-  void setTcpKeepAlive(bool enabled) override { keepAlive_ = enabled; }
-  bool getTcpKeepAlive() const override { return keepAlive_; }
-
-  // Test controls.
-  void setHost(Address host) { host_ = std::move(host); }
-  void setPeer(Address peer) { peer_ = std::move(peer); }
-  /// What bufferedAmount() reports (a protocol under test may look at it).
-  void setBufferedAmount(std::size_t bytes) { buffered_ = bytes; }
-  std::size_t writeHighWaterMark() const { return highWater_; }
-  bool aborted() const { return aborted_; }
-  int loseCalls() const { return loseCalls_; }
-  int abortCalls() const { return abortCalls_; }
-  std::shared_ptr<IProducer> producer() const { return producer_.lock(); }
-  bool streaming() const { return streaming_; }
-  ProducerState producerState() const { return producerState_; }
-
-  /// Delivers the loss as a reactor would: this transport goes dead (writes ignored, connected()
-  /// false), a registered producer is stopped, then the protocol is marked disconnected and gets
-  /// connectionLost(reason). Only the first call does anything.
-  void reportConnectionLost(Protocol& protocol, const Failure& reason = Failure::connectionDone()) {
-    if (lost_) return;
-    lost_ = true;
-    disconnecting_ = true;
-    if (auto p = producer_.lock()) {
-      producer_.reset();
-      p->stopProducing();
-    }
-    reactor::detail::ProtocolAccess::markDisconnected(protocol);
-    protocol.connectionLost(reason);
-  }
-
- private:
-  Bytes written_;
-  int writeCalls_ = 0;
-  int loseCalls_ = 0;
-  int abortCalls_ = 0;
-  Address host_;
-  Address peer_;
-  bool lost_ = false;
-  bool disconnecting_ = false;
-  bool aborted_ = false;
-  std::size_t buffered_ = 0;
-  std::size_t highWater_ = 64 * 1024;
-  // Held weakly: a protocol that registers itself (ModbusStreamProtocol does) would otherwise form a
-  // cycle with this transport, and a test double has no close callback to break it as TCP does.
-  std::weak_ptr<IProducer> producer_;
-  bool streaming_ = false;
-  ProducerState producerState_ = ProducerState::Producing;
-  bool noDelay_ = false;
-  bool keepAlive_ = false;
-};
 
 // --- a blocking client for another thread -------------------------------------------------------------
 

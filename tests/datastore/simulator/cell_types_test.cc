@@ -55,7 +55,7 @@ TEST_CASE("uint64 keeps every bit of its largest value") {
   CHECK(big == std::array<std::uint16_t, 4>{0x0123, 0x4567, 0x89AB, 0xCDEF});
 }
 
-TEST_CASE("word order little puts the low word first; byte order little swaps each register") {
+TEST_CASE("word order little puts the low word first, byte order little swaps each register") {
   CHECK(encoded(CellType::Uint32, 617001, {.wordLittle = true}) == std::array<std::uint16_t, 4>{0x6A29, 0x0009, 0, 0});
   CHECK(encoded(CellType::Uint32, 617001, {.byteLittle = true}) == std::array<std::uint16_t, 4>{0x0900, 0x296A, 0, 0});
   CHECK(encoded(CellType::Uint64, 0x0123456789ABCDEFULL, {.wordLittle = true, .byteLittle = true}) ==

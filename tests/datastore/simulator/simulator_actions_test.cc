@@ -141,7 +141,7 @@ TEST_CASE("random_walk steps by at most amplitude and stays in [minval, maxval]"
   CHECK(f.read(0, 1) == Regs{51});
 }
 
-TEST_CASE("writes do not run actions; a read from a value's middle does") {
+TEST_CASE("writes do not run actions, a read from a value's middle does") {
   StoreFixture f(2);
   f.store->defineValue(0, CellType::Uint32, {}, {0, 5}, f.store->addAction(ActionKind::Increment));
   f.store->setWritable(0, true);
@@ -151,7 +151,7 @@ TEST_CASE("writes do not run actions; a read from a value's middle does") {
   CHECK(f.read(1, 1) == Regs{8});  // type exception off
 }
 
-TEST_CASE("a custom action may change values; one that throws answers 04") {
+TEST_CASE("a custom action may change values, one that throws answers 04") {
   StoreFixture f(2);
   const auto twice = f.store->addCustomAction([](SimulatorStore& s, std::uint32_t first, const ActionParameters&) {
     s.setNumber(first, s.number(first) * 2);

@@ -1,6 +1,7 @@
 // Builds against the installed headers and libraries: serves one register on a free port, reads it
 // back over TCP with our own reactor's connectTCP, runs a Deferred chain and a coroutine awaiting
-// deferLater on the reactor, and exits 0 when every answer is right.
+// deferLater on the reactor, drives a protocol over the installed StringTransport, and exits 0 when
+// every answer is right.
 #include "reactor/reactor.h"
 #include <cstdio>
 #include <string>
@@ -11,6 +12,7 @@
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_tcp_server.h"
 #include "reactor/defer.h"
+#include "reactor/testing.h"
 
 namespace {
 
@@ -40,9 +42,31 @@ reactor::Deferred<int> addLater(reactor::Reactor& r, reactor::Deferred<int> d) {
   co_return first + second;
 }
 
+/// A protocol unit test the way a consumer writes one: the installed StringTransport, no sockets.
+bool stringTransportWorks() {
+  class Upper final : public reactor::Protocol {
+   public:
+    void dataReceived(reactor::ByteView data) override {
+      std::string text(reactor::asText(data));
+      for (char& c : text) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      transport().write(reactor::asBytes(text));
+    }
+  };
+  auto protocol = std::make_shared<Upper>();
+  auto transport = std::make_shared<reactor::testing::StringTransport>();
+  protocol->makeConnection(transport);
+  protocol->dataReceived(reactor::asBytes("modbus"));
+  transport->reportConnectionLost(*protocol);
+  return transport->value() == "MODBUS" && !protocol->connected();
+}
+
 }  // namespace
 
 int main() {
+  if (!stringTransportWorks()) {
+    std::printf("consumer: StringTransport failed\n");
+    return 4;
+  }
   reactor::Reactor r;
   modbus::DeviceTables tables;
   tables.holdingRegisters = modbus::SequentialDataBlock<std::uint16_t>::create(0, 10, 0x1234);

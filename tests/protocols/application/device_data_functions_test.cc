@@ -174,7 +174,7 @@ TEST_CASE_FIXTURE(Fixture, "FC 24 reads the queue, oldest first, without consumi
   CHECK(run({0x18, 0x04, 0xDE}) == Bytes{0x18, 0x00, 0x06, 0x00, 0x02, 0x12, 0x84, 0x00, 0x01});
 }
 
-TEST_CASE_FIXTURE(Fixture, "FC 24 reads an empty queue and up to 31 values; 32 is exception 03") {
+TEST_CASE_FIXTURE(Fixture, "FC 24 reads an empty queue and up to 31 values, 32 is exception 03") {
   d1->fifos().addQueue(7);
   CHECK(run({0x18, 0x00, 0x07}) == Bytes{0x18, 0x00, 0x02, 0x00, 0x00});
   for (std::uint16_t i = 0; i < 31; ++i) d1->fifos().push(7, i);
@@ -189,7 +189,7 @@ TEST_CASE_FIXTURE(Fixture, "FC 24 reads an empty queue and up to 31 values; 32 i
   CHECK(run({0x18, 0x00, 0x07}).size() == 5 + 62);
 }
 
-TEST_CASE_FIXTURE(Fixture, "FC 24 at an address with no queue is 02; a PDU of the wrong length is 03") {
+TEST_CASE_FIXTURE(Fixture, "FC 24 at an address with no queue is 02, a PDU of the wrong length is 03") {
   d1->fifos().addQueue(7);
   CHECK(run({0x18, 0x00, 0x08}) == exception(0x18, 2));
   CHECK(run({0x18, 0x00, 0x07}, 2) == exception(0x18, 2));
@@ -262,7 +262,7 @@ TEST_CASE_FIXTURE(Fixture, "FC 43/14 stream access from an absent object restart
   CHECK(run({0x2B, 0x0E, 0x03, 0x90}) == run({0x2B, 0x0E, 0x03, 0x00}));
 }
 
-TEST_CASE_FIXTURE(Fixture, "FC 43/14 individual access returns one object; an absent one is 02") {
+TEST_CASE_FIXTURE(Fixture, "FC 43/14 individual access returns one object, an absent one is 02") {
   identify(*d1);
   CHECK(run({0x2B, 0x0E, 0x04, 0x04}) == mei(0x04, 0x83, 0x00, 0x00, {object(4, "Pump")}));
   CHECK(run({0x2B, 0x0E, 0x04, 0x81}) == mei(0x04, 0x83, 0x00, 0x00, {object(0x81, std::string(200, 'b'))}));

@@ -82,7 +82,7 @@ TEST_CASE_FIXTURE(Fixture, "FC 8/02 returns the diagnostic register") {
   CHECK(run(diag(0x02)) == diag(0x02, 0xA5C3));
 }
 
-TEST_CASE_FIXTURE(Fixture, "FC 8/03 sets the ASCII input delimiter and echoes; a non-zero low byte is 03") {
+TEST_CASE_FIXTURE(Fixture, "FC 8/03 sets the ASCII input delimiter and echoes, a non-zero low byte is 03") {
   CHECK(run(diag(0x03, 0x2100)) == diag(0x03, 0x2100));
   CHECK(c1().asciiDelimiter() == '!');
   CHECK(d2->control().asciiDelimiter() == '\n');

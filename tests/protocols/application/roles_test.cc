@@ -41,7 +41,7 @@ std::string roleErrorOf(std::string_view json, std::optional<std::string> defaul
 
 }  // namespace
 
-TEST_CASE("roles: a Reader may read and may not write; an Operator may do both") {
+TEST_CASE("roles: a Reader may read and may not write, an Operator may do both") {
   RoleTable t = issueTable();
   CHECK(t.authorize(std::string("Reader"), 1, readHolding(0, 10)) == Denial::Allowed);
   CHECK(t.authorize(std::string("Reader"), 1, writeRegister(0, 7)) == Denial::Function);
@@ -84,7 +84,7 @@ TEST_CASE("roles: units restrict which unit ids a role may address") {
   CHECK(t.find("Unit2")->functions.count() == 127);
 }
 
-TEST_CASE("roles: address ranges restrict a table; tables without ranges stay open") {
+TEST_CASE("roles: address ranges restrict a table, tables without ranges stay open") {
   RoleTable t = parseRoleTable(R"({"Tuner": {"functions": [1, 3, 5, 6, 16, 23],
                                              "ranges": {"holding_registers": [[100, 199], [300, 300]],
                                                         "coils": []}}})");

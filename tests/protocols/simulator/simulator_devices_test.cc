@@ -137,7 +137,7 @@ TEST_CASE("simulator devices: run-time faults answer their exception until clear
   CHECK_FALSE(u.sim->setFault(9, SimulatorTable::HoldingRegisters, 0, ExceptionCode::ServerDeviceFailure));
 }
 
-TEST_CASE("simulator devices: an offline unit answers nothing and counts nothing; back online it answers") {
+TEST_CASE("simulator devices: an offline unit answers nothing and counts nothing, back online it answers") {
   Units u(R"({"1-2": "device", "3": {"device": "meter", "offline": true}})");
   CHECK(u.sim->offline(3));
   CHECK(u.run(3, pdu(3, {0, 1})).empty());

@@ -54,7 +54,7 @@ std::string errorOf(const std::string& setup) {
 
 }  // namespace
 
-TEST_CASE("simulator serial: reconnect_delay becomes the serial server's reopen delay; timeout is only checked") {
+TEST_CASE("simulator serial: reconnect_delay becomes the serial server's reopen delay, timeout is only checked") {
   const auto entry = parseSimulatorServer(serialSetup("/dev/ttyX", R"(, "reconnect_delay": 2, "timeout": 3)"), "server");
   CHECK(entry.entry.endpoint == "serial:/dev/ttyX:baudrate=19200:framer=rtu:reopen_delay=2");
   CHECK(parseSerialServerEndpoint(entry.entry.endpoint).reopenDelay == doctest::Approx(2.0));

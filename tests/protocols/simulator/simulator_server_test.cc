@@ -36,7 +36,7 @@ std::uint16_t portOf(const SimulatorServer& sim) {
   return tcp->addresses().at(0).port;
 }
 
-TEST_CASE("simulator: runForever(true) serves on a reactor the program runs; stop() leaves the reactor running") {
+TEST_CASE("simulator: runForever(true) serves on a reactor the program runs, stop() leaves the reactor running") {
   reactor::testing::LoopCleanCheck clean;
   reactor::Reactor reactor;
   auto sim = SimulatorServer::fromText(reactor, kSetup);
@@ -74,7 +74,7 @@ TEST_CASE("simulator: runForever() runs the reactor until stop()") {
   sim.reset();
 }
 
-TEST_CASE("simulator: tls and udp entries start their servers; a bad certificate names the server entry") {
+TEST_CASE("simulator: tls and udp entries start their servers, a bad certificate names the server entry") {
   reactor::testing::LoopCleanCheck clean;
   reactor::Reactor reactor;
   const auto& certs = testsupport::testCertificates();

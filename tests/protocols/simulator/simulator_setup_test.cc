@@ -134,7 +134,7 @@ TEST_CASE("simulator: a custom action from the program, by name") {
 namespace modbus::simulator {
 namespace {
 
-TEST_CASE("simulator: registerAction: by name, chained; built-in, empty and repeated names are refused") {
+TEST_CASE("simulator: registerAction: by name, chained, built-in, empty and repeated names are refused") {
   SimulatorSetupOptions options;
   auto manual = std::make_shared<ManualSimulatorClock>();
   options.clock = manual;

@@ -11,7 +11,9 @@
 // - stop() lets the work already queued run, then joins every worker. The reactor stops its pool
 //   when it shuts down (Twisted's "during shutdown" trigger) and in its destructor; while it waits it
 //   keeps running callFromThread calls, so a worker inside blockingCallFromThread cannot deadlock it.
-//   After stop(), callInThread throws AlreadyQuit.
+//   After stop(), callInThread throws AlreadyQuit. Work still queued or running when the Reactor
+//   is destroyed runs to its end inside the destructor: what it uses must outlive the Reactor
+//   (declare it before the Reactor).
 // Tests: tests/reactor/threads_test.cc
 #pragma once
 

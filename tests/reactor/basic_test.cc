@@ -106,7 +106,7 @@ TEST_CASE("LineReceiver delimiter can be changed, and sendLine appends it") {
   CHECK(c.transport->value() == "hello\n");
 }
 
-TEST_CASE("LineReceiver pauseProducing stops delivery and reading; resumeProducing delivers the rest (test_pausing)") {
+TEST_CASE("LineReceiver pauseProducing stops delivery and reading, and resumeProducing delivers the rest (test_pausing)") {
   Connected<LineTester> c;
   c.feed("a\r\npause\r\nb\r\nc\r\n");
   CHECK(c.protocol->received == std::vector<std::string>{"a", "pause"});

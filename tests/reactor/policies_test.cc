@@ -40,7 +40,7 @@ struct Wired {
 
 // --- ProtocolWrapper / WrappingFactory ----------------------------------------------------------
 
-TEST_CASE("WrappingFactory wraps the wrapped factory's protocol; the wrapper is its transport (test_transportInterfaces)") {
+TEST_CASE("WrappingFactory wraps the wrapped factory's protocol, and the wrapper is its transport (test_transportInterfaces)") {
   auto inner = std::make_shared<TestServerFactory<>>();
   auto factory = std::make_shared<reactor::WrappingFactory>(inner);
   Wired c(*factory);

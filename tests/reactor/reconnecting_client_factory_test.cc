@@ -74,7 +74,7 @@ TEST_CASE("ReconnectingClientFactory retries after initialDelay * factor, then f
   CHECK(f.retries == 3);
 }
 
-TEST_CASE("ReconnectingClientFactory jitter draws the delay from normalvariate(delay, delay * jitter); below 0 waits 0") {
+TEST_CASE("ReconnectingClientFactory jitter draws the delay from normalvariate(delay, delay * jitter), and below 0 waits 0") {
   ManualClock clock;
   ReconnectingClientFactory f(clock);
   std::vector<std::pair<double, double>> draws;
@@ -173,7 +173,7 @@ TEST_CASE("ReconnectingClientFactory: a new initialDelay applies from resetDelay
   CHECK(f.delay == 0.5);
 }
 
-TEST_CASE("ReconnectingClientFactory retry with no connector known is a logic error; destroying it cancels a pending retry") {
+TEST_CASE("ReconnectingClientFactory retry with no connector known is a logic error, and destroying it cancels a pending retry") {
   ManualClock clock;
   {
     ReconnectingClientFactory f(clock);

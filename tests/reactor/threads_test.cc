@@ -162,7 +162,7 @@ TEST_CASE("suggestThreadPoolSize sets the pool's bound, before and after the poo
   CHECK(reactor.getThreadPool().maxThreads() == 1);
 }
 
-TEST_CASE("the pool runs at most suggestThreadPoolSize workers; the rest of the work waits its turn") {
+TEST_CASE("the pool runs at most suggestThreadPoolSize workers, and the rest of the work waits its turn") {
   LoopCleanCheck clean;
   Reactor reactor;
   reactor.suggestThreadPoolSize(2);
@@ -199,7 +199,7 @@ TEST_CASE("the pool runs at most suggestThreadPoolSize workers; the rest of the 
   CHECK(finished == 5);
 }
 
-TEST_CASE("stopping the reactor runs the queued work and joins the pool; callInThread afterwards is AlreadyQuit") {
+TEST_CASE("stopping the reactor runs the queued work and joins the pool, and callInThread afterwards is AlreadyQuit") {
   LoopCleanCheck clean;
   Reactor reactor;
   reactor.suggestThreadPoolSize(1);

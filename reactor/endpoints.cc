@@ -172,6 +172,9 @@ EndpointDescription parseEndpoint(std::string_view description) {
     throw EndpointError("endpoint '" + std::string(description) + "' does not start with a type");
   }
   desc.type = std::move(positional.front());
+  // Twisted spells a TLS server endpoint "ssl:"; a ported description means what "tls:" means here
+  // (and with Twisted's keyword names certKey, privateKey, caCertsFile, which "tls" also reads).
+  if (desc.type == "ssl") desc.type = "tls";
   desc.args.assign(std::make_move_iterator(positional.begin() + 1), std::make_move_iterator(positional.end()));
   return desc;
 }

@@ -50,6 +50,7 @@ struct EndpointDescription {
 };
 
 /// Splits an endpoint string. Throws EndpointError on an empty string or a dangling backslash.
+/// The type "ssl" (Twisted's spelling) comes back as "tls".
 EndpointDescription parseEndpoint(std::string_view description);
 
 /// Twisted's IStreamServerEndpoint.

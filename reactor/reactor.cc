@@ -12,6 +12,7 @@
 
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/log.h"
+#include "reactor/threads.h"
 
 namespace reactor {
 namespace detail {
@@ -102,6 +103,8 @@ void ReactorImpl::close() {
   closed_ = true;
   destroying_ = true;
   running_ = false;
+  // Workers first: what they hand back through callFromThread still runs while they finish.
+  stopThreadPool();
   // Close what is still open: connections first (their connectionLost runs), then ports, then ours.
   std::vector<ManagedConnection*> conns(connections_.begin(), connections_.end());
   for (auto* c : conns) {
@@ -190,15 +193,18 @@ void ReactorImpl::queueFromThread(std::function<void()> f) {
 }
 
 void ReactorImpl::onUvAsync(uv_async_t* handle) {
-  auto* self = static_cast<ReactorImpl*>(handle->data);
+  static_cast<ReactorImpl*>(handle->data)->runThreadCalls();
+}
+
+void ReactorImpl::runThreadCalls() {
   // Run only what was queued when we woke (swap under the lock); this also absorbs the coalescing
-  // of uv_async_send.
+  // of uv_async_send. A local vector: stopThreadPool may call this from inside a thread call.
+  std::vector<std::function<void()>> calls;
   {
-    std::lock_guard<std::mutex> lock(self->threadMutex_);
-    self->threadCallsRunning_.swap(self->threadCalls_);
+    std::lock_guard<std::mutex> lock(threadMutex_);
+    calls.swap(threadCalls_);
   }
-  for (auto& f : self->threadCallsRunning_) callSafely("callFromThread", f);
-  self->threadCallsRunning_.clear();
+  for (auto& f : calls) callSafely("callFromThread", f);
 }
 
 void ReactorImpl::installSignalHandlers() {
@@ -302,6 +308,8 @@ void ReactorImpl::beginShutdown() {
 void ReactorImpl::finishShutdown() {
   if (!running_) return;
   if (graceTimer_.active()) graceTimer_.cancel();
+  // Twisted stops its pool in a "during shutdown" trigger: the work queued runs, workers are joined.
+  stopThreadPool();
   fireTriggers(Phase::During, SystemEvent::Shutdown);
   fireTriggers(Phase::After, SystemEvent::Shutdown);
   running_ = false;
@@ -320,6 +328,7 @@ void Reactor::run(bool installSignalHandlers) {
   if (s.ranOnce_) throw ReactorNotRestartable();
   s.ranOnce_ = true;
   s.running_ = true;
+  s.ioThread_ = std::this_thread::get_id();
   // A peer that resets while we write must become ConnectionLost(EPIPE), not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   if (installSignalHandlers) s.installSignalHandlers();

@@ -22,6 +22,7 @@ class ReactorImpl;
 struct ReactorAccess;  // reactor/detail/access.h: how transports inside reactor/ reach the loop
 }
 class DatagramProtocol;  // reactor/datagram_protocol.h
+class ThreadPool;        // reactor/threads.h
 struct TlsOptions;       // reactor/tls.h
 
 class ReactorNotRunning : public std::logic_error {
@@ -76,6 +77,16 @@ class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUD
 
   /// The one thread-safe entry point: f runs on the reactor thread soon, in the order queued.
   void callFromThread(std::function<void()> f);
+  /// Twisted's callInThread (defined in reactor/threads.cc): runs f on a worker of getThreadPool().
+  /// See reactor/threads.h for deferToThread and blockingCallFromThread. Throws AlreadyQuit once the
+  /// pool has been stopped (the reactor stops it when it shuts down).
+  void callInThread(std::function<void()> f);
+  /// The most workers the pool may run (10 by default); applies at once to a running pool.
+  void suggestThreadPoolSize(std::size_t size);
+  /// The reactor's pool, created on first use; stopped and joined when the reactor shuts down.
+  ThreadPool& getThreadPool();
+  /// True on the thread that runs the reactor (the one that made it, until run()).
+  bool isInIOThread() const;
   /// Runs f once the reactor is running (at once if it already is).
   void callWhenRunning(std::function<void()> f);
   TriggerId addSystemEventTrigger(Phase phase, SystemEvent event, std::function<void()> f);

@@ -5,10 +5,13 @@
 #include <uv.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -69,6 +72,11 @@ class ReactorImpl {
   /// timer pass (see onUvTimer).
   void armTimer(bool afterPass = false);
   void queueFromThread(std::function<void()> f);
+  /// Runs the callFromThread calls queued so far (what the uv_async_t wakes us for).
+  void runThreadCalls();
+  /// Stops and joins the thread pool, if one was made, serving callFromThread meanwhile
+  /// (reactor/threads.cc).
+  void stopThreadPool();
   void installSignalHandlers();
   SignalHandlerId addSignalHandler(int signum, std::function<void()> f);
   void removeSignalHandler(SignalHandlerId id);
@@ -92,6 +100,9 @@ class ReactorImpl {
   bool busyPolling_ = false;  // run() spins on UV_RUN_NOWAIT instead of sleeping in UV_RUN_DEFAULT
   double gracePeriod_ = 5.0;
   DelayedCall graceTimer_;
+  std::unique_ptr<ThreadPool> threadPool_;  // made by the first callInThread/getThreadPool
+  std::size_t threadPoolSize_ = 10;         // Twisted's reactor pool: ThreadPool(0, 10)
+  std::atomic<std::thread::id> ioThread_{std::this_thread::get_id()};
 
  private:
   static void onUvTimer(uv_timer_t* handle);
@@ -123,7 +134,6 @@ class ReactorImpl {
   TimerQueue timers_;
   std::mutex threadMutex_;
   std::vector<std::function<void()>> threadCalls_;
-  std::vector<std::function<void()>> threadCallsRunning_;
   std::unordered_set<ManagedConnection*> connections_;
   std::unordered_set<ManagedPort*> ports_;
   std::array<char, kReadBufferSize> readBuffer_{};

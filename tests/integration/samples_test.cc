@@ -191,6 +191,31 @@ std::vector<std::uint8_t> mbapRoundTrip(int port, std::uint8_t unit, const std::
 
 }  // namespace
 
+/// readHolding for another unit id.
+static std::optional<std::vector<std::uint16_t>> readHoldingOf(int port, int unit, int address, int count) {
+  modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);
+  REQUIRE(ctx != nullptr);
+  modbus_set_slave(ctx, unit);
+  modbus_set_response_timeout(ctx, 2, 0);
+  std::optional<std::vector<std::uint16_t>> out;
+  std::vector<std::uint16_t> regs(static_cast<std::size_t>(count));
+  if (modbus_connect(ctx) == 0 && modbus_read_registers(ctx, address, count, regs.data()) == count) out = regs;
+  modbus_close(ctx);
+  modbus_free(ctx);
+  return out;
+}
+
+TEST_CASE("sample 10_blocking_datastore answers its blocking unit 1 and its plain unit 2" *
+          doctest::skip(!samplesConfigured())) {
+  Subprocess p({samplePath("10_blocking_datastore"), "tcp:0:interface=127.0.0.1"});
+  int port = portFrom(p, R"(listening on tcp 127\.0\.0\.1:(\d+))");
+  CHECK(readHoldingOf(port, 1, 0, 2) == std::optional<std::vector<std::uint16_t>>({1, 1}));
+  CHECK(readHoldingOf(port, 2, 0, 2) == std::optional<std::vector<std::uint16_t>>({2, 2}));
+  CHECK(readHoldingOf(port, 1, 99, 2) == std::nullopt);  // an exception answer, through the pool
+  p.signal(SIGTERM);
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+}
+
 TEST_CASE("sample 07_custom_function answers FC 55 and its two sub-functions" * doctest::skip(!samplesConfigured())) {
   Subprocess p({samplePath("07_custom_function"), "tcp:0:interface=127.0.0.1"});
   int port = portFrom(p, R"(listening on tcp 127\.0\.0\.1:(\d+))");

@@ -69,6 +69,14 @@ TEST_CASE("parseEndpoint: an escaped colon stays inside a keyword value") {
   CHECK(d.get("cert") == "C:/x.pem");
 }
 
+TEST_CASE("parseEndpoint: ssl, Twisted's spelling, is the tls type with Twisted's keyword names") {
+  EndpointDescription d = parseEndpoint("ssl:443:privateKey=key.pem:certKey=cert.pem");
+  CHECK(d.type == "tls");
+  CHECK(d.args == std::vector<std::string>{"443"});
+  CHECK(d.get("privateKey") == "key.pem");
+  CHECK(parseEndpoint("sslx:1").type == "sslx");  // only the exact word
+}
+
 TEST_CASE("parseEndpoint: serial with several keywords") {
   EndpointDescription d = parseEndpoint("serial:/dev/ttyUSB0:baudrate=19200:parity=E");
   CHECK(d.type == "serial");

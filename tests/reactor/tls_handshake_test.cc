@@ -470,3 +470,23 @@ TEST_CASE("serverFromString(\"tls:...\") listens with TLS") {
   CHECK(client->protocols[0]->data == "via endpoint");
   CHECK_THROWS_AS(serverFromString(reactor, "tls:0:cert=" + c.dir + "/nope.pem:key=k:ca=" + c.ca.cert), TlsError);
 }
+
+TEST_CASE("serverFromString(\"ssl:...\"), Twisted's spelling with its keyword names, listens with TLS") {
+  LoopCleanCheck clean;
+  Reactor reactor;
+  const auto& c = testCertificates();
+  auto endpoint = serverFromString(reactor, "ssl:0:interface=127.0.0.1:certKey=" + c.server.cert +
+                                                ":privateKey=" + c.server.key + ":caCertsFile=" + c.ca.cert);
+  auto port = std::dynamic_pointer_cast<ITLSListeningPort>(endpoint->listen(echoFactory()));
+  REQUIRE(port);
+  auto client = tlsClient(reactor, *port, &testCertificates().operatorClient, "via ssl");
+  client->setup = [&](AccumulatingProtocol& p) {
+    p.onMade = [](AccumulatingProtocol& q) { q.transport().write(asBytes("via ssl")); };
+    p.onData = [&](AccumulatingProtocol& q, ByteView) {
+      if (q.data == "via ssl") stopIfRunning(reactor);
+    };
+  };
+  runReactor(reactor, 10);
+  REQUIRE(client->protocols.size() == 1);
+  CHECK(client->protocols[0]->data == "via ssl");
+}

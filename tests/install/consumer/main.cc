@@ -1,18 +1,21 @@
 // Builds against the installed headers and libraries: serves one register on a free port, reads it
 // back over TCP with our own reactor's connectTCP, runs a Deferred chain and a coroutine awaiting
-// deferLater on the reactor, drives a protocol over the installed StringTransport, and exits 0 when
-// every answer is right.
+// deferLater on the reactor, a deferToThread, and a LineReceiver echo over loopback, drives a protocol
+// over the installed StringTransport, and exits 0 when every answer is right.
 #include "reactor/reactor.h"
 #include <cstdio>
 #include <string>
 #include <memory>
+#include <string_view>
 
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_tcp_server.h"
+#include "reactor/basic.h"
 #include "reactor/defer.h"
 #include "reactor/testing.h"
+#include "reactor/threads.h"
 
 namespace {
 
@@ -32,6 +35,33 @@ class ReadOnce final : public reactor::Protocol {
  private:
   reactor::Reactor& reactor_;
   int& result_;
+  int& pending_;
+};
+
+/// Echoes each line back, upper-cased.
+class ShoutBack final : public reactor::LineReceiver {
+ public:
+  void lineReceived(std::string_view line) override {
+    std::string out(line);
+    for (char& c : out) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    sendLine(out);
+  }
+};
+
+/// Sends one line and records the line that comes back.
+class SayHello final : public reactor::LineReceiver {
+ public:
+  SayHello(reactor::Reactor& r, std::string& got, int& pending) : reactor_(r), got_(got), pending_(pending) {}
+  void connectionMade() override { sendLine("hello"); }
+  void lineReceived(std::string_view line) override {
+    got_ = line;
+    transport().loseConnection();
+    if (--pending_ == 0) reactor_.stop();
+  }
+
+ private:
+  reactor::Reactor& reactor_;
+  std::string& got_;
   int& pending_;
 };
 
@@ -73,7 +103,7 @@ int main() {
   modbus::ModbusTcpServer server(r, modbus::ServerContext::single(std::make_shared<modbus::DeviceContext>(tables)));
   auto addr = server.listen("tcp:0:interface=127.0.0.1");
   int result = 2;
-  int pending = 2;  // the Modbus read and the Deferred chain
+  int pending = 4;  // the Modbus read, the Deferred chain, the thread and the line
   auto factory = std::make_shared<reactor::ClientFactory>();
   factory->protocol = [&] { return std::make_shared<ReadOnce>(r, result, pending); };
   r.connectTCP("127.0.0.1", addr.port, factory);
@@ -86,9 +116,23 @@ int main() {
         if (--pending == 0) r.stop();
       });
   r.callLater(0.0, [two]() mutable { two.callback(2); });
+  int fromThread = 0;
+  reactor::deferToThread(r, [] { return 21; }).addCallback([&](int x) {
+    fromThread = x * 2;
+    if (--pending == 0) r.stop();
+  });
+  auto lineServer = std::make_shared<reactor::ServerFactory>();
+  lineServer->protocol = [] { return std::make_shared<ShoutBack>(); };
+  auto linePort = r.listenTCP(0, lineServer, 50, "127.0.0.1");
+  std::string line;
+  auto lineClient = std::make_shared<reactor::ClientFactory>();
+  lineClient->protocol = [&] { return std::make_shared<SayHello>(r, line, pending); };
+  r.connectTCP("127.0.0.1", linePort->getHost().port, lineClient);
   r.callLater(10.0, [&r] { r.stop(); });
   r.run(false);
   if (chained != "42") result = 3;
+  if (fromThread != 42) result = 4;
+  if (line != "HELLO") result = 5;
   std::printf("consumer: %s\n", result == 0 ? "ok" : "failed");
   return result;
 }

@@ -44,6 +44,7 @@ std::string simulatorHttpEndpoint(const std::string& host, std::uint16_t port, c
   if (!certFile.empty()) {
     endpoint += ":cert=" + reactor::quoteStringArgument(certFile);
     endpoint += ":key=" + reactor::quoteStringArgument(keyFile.empty() ? certFile : keyFile);
+    endpoint += ":require_client_cert=false";  // plain HTTPS: browsers and curl bring no certificate
   }
   return endpoint;
 }

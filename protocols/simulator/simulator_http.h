@@ -61,7 +61,7 @@ class SimulatorHttp {
 /// True for "127.0.0.1" (any 127.x.y.z), "::1" and "localhost".
 bool isLoopbackHost(std::string_view host);
 /// The endpoint string for listenHTTP: "tcp:PORT:interface=HOST" ("tcp6:" for an IPv6 address),
-/// or "tls:PORT:interface=HOST:cert=CERT:key=KEY" when certFile is given.
+/// or "tls:PORT:interface=HOST:cert=CERT:key=KEY:require_client_cert=false" when certFile is given.
 std::string simulatorHttpEndpoint(const std::string& host, std::uint16_t port, const std::string& certFile = {},
                                   const std::string& keyFile = {});
 /// "a=1&b=x+y&f=3&f=4" as a JSON object of strings ({"a":"1","b":"x y","f":["3","4"]}), as text so

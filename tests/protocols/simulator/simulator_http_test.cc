@@ -281,5 +281,5 @@ TEST_CASE("simulator http: query strings become form fields; repeated fields a l
   CHECK(simulatorHttpEndpoint("127.0.0.1", 8081) == "tcp:8081:interface=127.0.0.1");
   CHECK(simulatorHttpEndpoint("::1", 0) == "tcp6:0:interface=\\:\\:1");
   CHECK(simulatorHttpEndpoint("127.0.0.1", 443, "/c/cert.pem", "/c/key.pem") ==
-        "tls:443:interface=127.0.0.1:cert=/c/cert.pem:key=/c/key.pem");
+        "tls:443:interface=127.0.0.1:cert=/c/cert.pem:key=/c/key.pem:require_client_cert=false");
 }

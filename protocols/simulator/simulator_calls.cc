@@ -134,7 +134,8 @@ ResponsePlan SimulatorCalls::plan(std::span<const std::uint8_t> request, std::sp
   switch (sim.response) {
     case SimulatedResponse::Normal: break;
     case SimulatedResponse::Error:
-      if (!request.empty() && response.size() >= 2) {
+      // An answer the server would not send (a broadcast, listen-only) stays unsent.
+      if (!request.empty() && length > 0 && response.size() >= 2) {
         response[0] = static_cast<std::uint8_t>((request[0] & 0x7f) | pdu::kExceptionFlag);
         response[1] = sim.errorCode;
         length = 2;

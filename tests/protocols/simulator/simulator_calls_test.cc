@@ -187,3 +187,13 @@ TEST_CASE("simulator calls: PDUs in hex and decoded") {
   CHECK(decodePdu(true, Bytes{0x83, 8}) == "read_holding_registers exception MemoryParityError (08)");
   CHECK(functionCodeSnakeName(0x41) == "fc_41");
 }
+
+TEST_CASE("simulator calls: Error leaves a request the server would not answer unanswered") {
+  Fixture f;
+  CallSimulation sim;
+  sim.response = SimulatedResponse::Error;
+  f.calls->simulate(sim);
+  Bytes out;
+  f.run({6, 0, 11, 0, 5}, {}, &out);  // a broadcast write: no answer
+  CHECK(out.empty());
+}

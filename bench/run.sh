@@ -166,7 +166,7 @@ JSON
    "setup": {"co size": 10000, "di size": 10000, "hr size": 10000, "ir size": 10000, "shared blocks": true},
    "uint16": [{"addr": 0, "value": 0, "action": "increment"}, [1, 9999]]}}}
 JSON
-      "${PIN_SERVER[@]}" "$SIMULATOR" --json_file "$WORK/simulator.json" > "$log" 2>&1 &
+      "${PIN_SERVER[@]}" "$SIMULATOR" --json_file "$WORK/simulator.json" --http_port 0 > "$log" 2>&1 &
       ;;
     libmodbus) "${PIN_SERVER[@]}" "$LMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
     pymodbus) "${PIN_SERVER[@]}" "$PY" "$PMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;

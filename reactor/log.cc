@@ -45,6 +45,10 @@ void write(Level level, std::string_view message) {
     gSink(level, message);
     return;
   }
+  writeToStderr(level, message);
+}
+
+void writeToStderr(Level level, std::string_view message) {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;

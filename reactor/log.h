@@ -22,6 +22,8 @@ using Sink = std::function<void(Level, std::string_view)>;
 /// Replaces where lines go; an empty sink restores stderr. Not thread-safe: set it before run().
 void setSink(Sink sink);
 void write(Level level, std::string_view message);
+/// What write() does without a sink: one time-stamped line on stderr. For sinks that keep it.
+void writeToStderr(Level level, std::string_view message);
 
 template <class... Args>
 void emit(Level l, const Args&... args) {

@@ -1,12 +1,16 @@
 // uvmodbus-simulator: pymodbus's `pymodbus.simulator` command (server/simulator/main.py) on
 // modbus::SimulatorServer. Serves one "server_list" entry with one "device_list" entry of a
 // setup.json until SIGINT/SIGTERM; with no --json_file, the built-in config/simulator.json, which
-// listens on 127.0.0.1 (pymodbus's default file binds 0.0.0.0). docs/simulator.md describes it.
+// listens on 127.0.0.1 (pymodbus's default file binds 0.0.0.0). Its HTTP side (pymodbus's pages and
+// REST API, modbus::SimulatorHttp) listens on --http_host:--http_port, 127.0.0.1:8081 by default; any
+// other address needs --http_token. docs/simulator.md describes it.
 // Exit codes: 0 stopped by a signal, 1 cannot serve (port in use, serial device), 2 bad setup or
 // command line (the message names the JSON path).
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +18,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocols/http/http_server.h"
+#include "protocols/simulator/log_ring.h"
+#include "protocols/simulator/simulator_http.h"
 #include "protocols/simulator/simulator_server.h"
 #include "samples/command_startup.h"
 #ifdef UVMODBUS_HAVE_LUA
@@ -42,25 +49,36 @@ class LogFile {
   explicit LogFile(const std::string& path) : file_(std::fopen(path.c_str(), "a")) {}
   ~LogFile() {
     if (file_) {
-      reactor::log::setSink(nullptr);
+      reactor::log::setSink(nullptr);  // the sink writes to the file
       std::fclose(file_);
     }
   }
   LogFile(const LogFile&) = delete;
   LogFile& operator=(const LogFile&) = delete;
   bool ok() const { return file_ != nullptr; }
-  void install() {
+  /// The sink writing to the file and to stderr; valid while this object lives.
+  reactor::log::Sink sink() {
     FILE* f = file_;
-    reactor::log::setSink([f](reactor::log::Level level, std::string_view line) {
+    return [f](reactor::log::Level level, std::string_view line) {
       std::fprintf(f, "%s %.*s\n", reactor::log::toString(level), static_cast<int>(line.size()), line.data());
       std::fflush(f);
       std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-    });
+    };
   }
 
  private:
   FILE* file_;
 };
+
+/// The first line of --http_token's file, without surrounding blanks; nullopt if unreadable or empty.
+std::optional<std::string> readToken(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return std::nullopt;
+  return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+}
 
 }  // namespace
 
@@ -69,16 +87,27 @@ int main(int argc, char** argv) {
   std::string jsonFile;
   std::string serverName = "server";
   std::string deviceName = "device";
-  std::string httpHost;
-  std::string httpPort;
+  std::string httpHost = "127.0.0.1";
+  int httpPort = 8081;
+  std::string httpTokenFile;
+  std::string httpCertFile;
+  std::string httpKeyFile;
+  std::string httpStatic;
   std::string levelName = "info";
   std::string logFile;
   std::string customActions;
   app.add_option("--json_file", jsonFile, "The setup.json (default: the built-in setup, on 127.0.0.1:5020)");
   app.add_option("--modbus_server", serverName, "The server_list entry to serve")->capture_default_str();
   app.add_option("--modbus_device", deviceName, "The device_list entry to serve")->capture_default_str();
-  app.add_option("--http_host", httpHost, "HTTP interface address (not in this version: accepted, unused)");
-  app.add_option("--http_port", httpPort, "HTTP interface port (not in this version: accepted, unused)");
+  app.add_option("--http_host", httpHost, "HTTP interface address (any but loopback needs --http_token)")
+      ->capture_default_str();
+  app.add_option("--http_port", httpPort, "HTTP interface port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--http_token", httpTokenFile, "File holding the bearer token every HTTP request must carry");
+  app.add_option("--http_certfile", httpCertFile, "Serve HTTPS with this certificate (PEM)");
+  app.add_option("--http_keyfile", httpKeyFile, "The HTTPS certificate's private key (PEM; default: the certificate file)");
+  app.add_option("--http_static", httpStatic, "Also serve the files of this folder (GET /<file>)");
   app.add_option("--log", levelName, "How much to log")
       ->check(CLI::IsMember({"critical", "error", "warning", "info", "debug"}))
       ->capture_default_str();
@@ -98,8 +127,29 @@ int main(int argc, char** argv) {
       printError("--log_file " + logFile + ": cannot be opened for writing");
       return kExitBadConfig;
     }
-    log->install();
   }
+  // The Log page's lines; in front of the file (or stderr), so both still get every line.
+  modbus::LogRing logRing;
+  logRing.install(log ? log->sink() : reactor::log::Sink{});
+  modbus::SimulatorHttpOptions httpOptions;
+  if (!httpTokenFile.empty()) {
+    std::optional<std::string> token = readToken(httpTokenFile);
+    if (!token) {
+      printError("--http_token " + httpTokenFile + ": cannot be read, or holds no token");
+      return kExitBadConfig;
+    }
+    httpOptions.token = *token;
+  } else if (!modbus::isLoopbackHost(httpHost)) {
+    printError("--http_host " + httpHost +
+               ": serving HTTP beyond this machine requires --http_token FILE (every request must then carry "
+               "\"Authorization: Bearer <token>\")");
+    return kExitBadConfig;
+  }
+  if (!httpKeyFile.empty() && httpCertFile.empty()) {
+    printError("--http_keyfile needs --http_certfile");
+    return kExitBadConfig;
+  }
+  httpOptions.staticFolder = httpStatic;
   modbus::SimulatorSetupOptions options;
   if (!customActions.empty()) {
 #ifdef UVMODBUS_HAVE_LUA
@@ -120,12 +170,10 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
 #endif
   }
-  if (!httpHost.empty() || !httpPort.empty()) {
-    reactor::log::warning("the HTTP interface is not in this version: --http_host/--http_port are ignored");
-  }
-
   reactor::Reactor reactor;  // declared first: the simulator is destroyed before it
   std::unique_ptr<modbus::SimulatorServer> simulator;
+  std::unique_ptr<modbus::SimulatorHttp> http;
+  std::shared_ptr<reactor::IListeningPort> httpListening;
   int rc = uvmodbus_command::startUp("uvmodbus-simulator", "bad setup: ", [&] {
     if (jsonFile.empty()) {
       reactor::log::info("no --json_file: serving the built-in setup (config/simulator.json)");
@@ -134,9 +182,24 @@ int main(int argc, char** argv) {
     } else {
       simulator = std::make_unique<modbus::SimulatorServer>(reactor, jsonFile, serverName, deviceName, std::move(options));
     }
+    http = std::make_unique<modbus::SimulatorHttp>(*simulator, &logRing, httpOptions);  // hooks the call monitor in first
     simulator->runForever(/*onlyStart=*/true);
   });
   if (rc != kExitOk) return rc;
+  const std::string endpoint = modbus::simulatorHttpEndpoint(httpHost, static_cast<std::uint16_t>(httpPort), httpCertFile, httpKeyFile);
+  try {
+    auto factory = std::make_shared<http::HttpServerFactory>(http->handler(), &reactor);
+    httpListening = http::listenHTTP(reactor, endpoint, factory);
+  } catch (const reactor::CannotListenError& e) {
+    printError(std::string("HTTP: ") + e.what());
+    return kExitCannotServe;
+  } catch (const std::exception& e) {
+    printError("HTTP " + endpoint + ": " + e.what());
+    return kExitBadConfig;
+  }
+  reactor::log::info("HTTP listening on ", httpCertFile.empty() ? "http" : "https", "://",
+                     httpHost.find(':') != std::string::npos ? "[" + httpHost + "]" : httpHost, ":",
+                     httpListening->getHost().port, "/", httpOptions.token.empty() ? "" : " (bearer token required)");
   // Logged once the loop runs and SIGINT/SIGTERM are handled: a script may signal after this line.
   reactor.callWhenRunning([&] {
     const auto& units = simulator->serverEntry().units;
@@ -149,6 +212,8 @@ int main(int argc, char** argv) {
     }
   });
   reactor.run(/*installSignalHandlers=*/true);
+  httpListening->stopListening();
+  httpListening.reset();
   simulator.reset();
   reactor::log::info("uvmodbus-simulator stopped");
   return kExitOk;

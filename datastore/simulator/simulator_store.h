@@ -92,6 +92,11 @@ class SimulatorStore {
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(cells_.size()); }
   const Cell& cell(std::uint32_t index) const { return cells_.at(index); }
+  /// The kind of the action cell `index` runs (None when it runs none).
+  ActionKind actionKind(std::uint32_t index) const {
+    const std::uint32_t id = cells_.at(index).action;
+    return id == 0 || id > actions_.size() ? ActionKind::None : actions_[id - 1].kind;
+  }
 
   /// pymodbus's "type exception" (see the rules above). Off by default.
   bool typeException() const { return typeException_; }

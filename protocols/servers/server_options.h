@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "reactor/address.h"
 
 namespace modbus {
+
+class ResponseHook;  // protocols/serving/response_hook.h
 
 /// What a request for a unit id with no device gets (pymodbus answers 0x0B or, with
 /// ignore_missing_devices, nothing).
@@ -92,6 +95,9 @@ struct ServerOptions {
   TracePacket tracePacket{};
   TracePdu tracePdu{};
   TraceConnect traceConnect{};
+  /// Sees every answer of a stream connection and may change how it leaves (the simulator's call
+  /// monitor and response simulations). Unset: one pointer test per request.
+  std::shared_ptr<ResponseHook> responseHook{};
 };
 
 }  // namespace modbus

@@ -11,6 +11,7 @@
 
 #include "protocols/devices/async_device.h"
 #include "protocols/servers/modbus_server_factory.h"
+#include "protocols/serving/response_hook.h"
 #include "reactor/log.h"
 
 namespace modbus {
@@ -201,12 +202,15 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
     // The plain path: the answer is encoded straight into the output buffer.
     std::span<std::uint8_t> response = framer_->beginFrame(output_, header);
     std::size_t n = execute(header, request, response, pending);
-    if (!pending && n > 0) framer_->commitFrame(output_, n);
+    if (pending) return;
+    if (o.responseHook && !planResponse(header, request, response, n)) return;
+    if (n > 0) framer_->commitFrame(output_, n);
     return;
   }
   std::array<std::uint8_t, kMaxPduSize> scratch;  // on the stack: no per-connection copy of it
   std::size_t n = execute(header, request, scratch, pending);
   if (pending) return;
+  if (o.responseHook && !planResponse(header, request, scratch, n)) return;
   if (pending_.empty()) {
     emit(header, std::span<const std::uint8_t>(scratch.data(), n));
     return;
@@ -268,7 +272,7 @@ void ModbusStreamProtocol::complete(std::uint64_t slot, std::span<const std::uin
   PendingAnswer& answer = pending_[static_cast<std::size_t>(slot - firstSlot_)];
   if (answer.ready) return;  // answered twice: the first answer stands
   answer.ready = true;
-  if (pdu.size() > kMaxPduSize) {
+  if (!answer.raw && pdu.size() > kMaxPduSize) {
     std::uint8_t failure[2];
     answer.pdu.assign(failure, failure + exceptionResponse(answer.functionCode, ExceptionCode::ServerDeviceFailure,
                                                            failure));
@@ -283,11 +287,91 @@ void ModbusStreamProtocol::drainPending() {
     PendingAnswer answer = std::move(pending_.front());
     pending_.erase(pending_.begin());
     ++firstSlot_;
-    emit(answer.header, answer.pdu);
+    if (answer.raw) {
+      output_.append(answer.pdu);
+    } else {
+      emit(answer.header, answer.pdu);
+    }
   }
   updateReading();
   // Inside a read batch the batch's one write sends it; from a completion, write now.
   if (!inBatch_) flushOutput();
+}
+
+bool ModbusStreamProtocol::planResponse(const FrameHeader& header, std::span<const std::uint8_t> request,
+                                        std::span<std::uint8_t> response, std::size_t& length) {
+  ResponsePlan plan;
+  try {
+    plan = serverFactory_->options().responseHook->onResponse(header.unitId, request, response, length);
+  } catch (const std::exception& e) {
+    reactor::log::error("response hook failed: ", e.what());
+    return true;
+  }
+  if (length > kMaxPduSize) length = kMaxPduSize;
+  const std::uint8_t functionCode = request.empty() ? 0 : request[0];
+  // Without a clock (a bare factory in tests) a delay cannot be kept: the answer goes now.
+  const double delay = clock_ ? std::max(0.0, plan.delay) : 0.0;
+  switch (plan.kind) {
+    case ResponsePlan::Kind::Send: return true;
+    case ResponsePlan::Kind::Silence: length = 0; return true;
+    case ResponsePlan::Kind::Junk: {
+      std::vector<std::uint8_t> junk(plan.junkBytes);
+      serverFactory_->options().responseHook->fillJunk(junk);
+      if (!junk.empty()) queueRaw(std::move(junk));
+      return false;
+    }
+    case ResponsePlan::Kind::Split:
+    case ResponsePlan::Kind::Delay: break;
+  }
+  if (length == 0) return true;  // nothing to split or delay
+  // The answer leaves the output buffer's reserved room (response points into it) before that is touched.
+  std::vector<std::uint8_t> pdu(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(length));
+  if (plan.kind == ResponsePlan::Kind::Delay) {
+    completeLater(header, functionCode, delay, std::move(pdu), /*raw=*/false);
+    return false;
+  }
+  Buffer framed(0);
+  framer_->encode(framed, header, pdu);
+  const auto bytes = framed.readable();
+  const std::size_t half = std::max<std::size_t>(1, bytes.size() / 2);
+  queueRaw(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(half)));
+  // The first half goes out now, in a write of its own: the second follows after the delay.
+  if (pending_.empty()) flushOutput();
+  completeLater(header, functionCode, delay,
+                std::vector<std::uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(half), bytes.end()),
+                /*raw=*/true);
+  return false;
+}
+
+void ModbusStreamProtocol::queueRaw(std::vector<std::uint8_t> bytes) {
+  if (pending_.empty()) {
+    output_.append(bytes);
+    return;
+  }
+  PendingAnswer& answer = pending_.emplace_back();
+  answer.ready = true;
+  answer.raw = true;
+  answer.pdu = std::move(bytes);
+}
+
+void ModbusStreamProtocol::completeLater(const FrameHeader& header, std::uint8_t functionCode, double delay,
+                                         std::vector<std::uint8_t> bytes, bool raw) {
+  const std::uint64_t slot = firstSlot_ + pending_.size();
+  PendingAnswer& answer = pending_.emplace_back();
+  answer.header = header;
+  answer.functionCode = functionCode;
+  answer.raw = raw;
+  if (!clock_) {  // a bare factory in tests: no time to wait on, it goes now
+    complete(slot, bytes);
+    return;
+  }
+  updateReading();
+  std::erase_if(planned_, [](const reactor::DelayedCall& call) { return !call.active(); });
+  std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+  planned_.push_back(clock_->callLater(delay, [weak, this, slot, bytes = std::move(bytes)] {
+    auto self = weak.lock();
+    if (self) complete(slot, bytes);
+  }));
 }
 
 bool ModbusStreamProtocol::tracePdu(bool isResponse, std::uint8_t unitId, std::span<const std::uint8_t> pdu,
@@ -344,6 +428,10 @@ void ModbusStreamProtocol::flushOutput() {
 void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
   if (deadline_.active()) deadline_.cancel();
   if (continuation_.active()) continuation_.cancel();
+  for (reactor::DelayedCall& call : planned_) {
+    if (call.active()) call.cancel();
+  }
+  planned_.clear();
   pending_.clear();  // answers that come later are dropped (complete() checks connected())
   if (serverFactory_ && serverFactory_->options().traceConnect) {
     try {

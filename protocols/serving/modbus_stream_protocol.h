@@ -47,7 +47,8 @@ class AsyncDevice;
 ///
 /// Hooks (ServerOptions): traceConnect on connect and disconnect; tracePacket on each received
 /// chunk and each frame sent; tracePdu on each request before it runs and each answer before it
-/// is framed.
+/// is framed. responseHook (response_hook.h) on each answer before it is sent: it may rewrite it,
+/// silence it, replace it with junk, split it in two writes or delay it, the order kept.
 class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer {
  public:
   explicit ModbusStreamProtocol(std::unique_ptr<Framer> framer);
@@ -93,6 +94,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
     FrameHeader header;
     std::uint8_t functionCode = 0;
     bool ready = false;
+    bool raw = false;  // `pdu` holds wire bytes to send as they are (a response hook's junk or half frame)
     std::vector<std::uint8_t> pdu;
   };
 
@@ -104,6 +106,15 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
                       std::span<std::uint8_t> response, bool& pending);
   void startAsync(const FrameHeader& header, std::span<const std::uint8_t> request, AsyncDevice& device);
   void complete(std::uint64_t slot, std::span<const std::uint8_t> pdu);
+  /// Asks the response hook how the answer `response[0, length)` leaves. True: send it (length may
+  /// have changed; 0 = nothing); false: the hook's plan took it (junk, split or delayed answer).
+  bool planResponse(const FrameHeader& header, std::span<const std::uint8_t> request,
+                    std::span<std::uint8_t> response, std::size_t& length);
+  /// Wire bytes after every answer before them: into the output, or in line behind a pending one.
+  void queueRaw(std::vector<std::uint8_t> bytes);
+  /// Reserves an answer slot completed `delay` seconds from now with `bytes` (framed PDU, or raw).
+  void completeLater(const FrameHeader& header, std::uint8_t functionCode, double delay,
+                     std::vector<std::uint8_t> bytes, bool raw);
   /// Sends every ready answer at the front of the FIFO.
   void drainPending();
   /// The tracePdu hook on a copy of `pdu` (which it may rewrite); false = drop it. A throwing hook keeps it.
@@ -132,6 +143,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   reactor::IReactorTime* clock_ = nullptr;  // the factory's; without one, no deadlines
   reactor::DelayedCall deadline_;
   reactor::DelayedCall continuation_;  // continueNextTurn's call, while one is due
+  std::vector<reactor::DelayedCall> planned_;  // a response hook's delayed answers (cancelled on close)
   double lastActivity_ = 0;
   double frameStart_ = 0;
   bool frameStarted_ = false;  // input_ holds the start of an incomplete frame

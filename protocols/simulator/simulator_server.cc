@@ -127,25 +127,58 @@ bool SimulatorServer::setFault(std::uint8_t unitId, SimulatorTable table, std::u
 SimulatorServer::~SimulatorServer() { servers_.clear(); }
 
 void SimulatorServer::runForever(bool onlyStart) {
-  if (servers_.empty()) {
-    ServerConfig config;
-    config.context = context_;
-    config.servers.push_back(entry_.entry);
-    try {
-      servers_ = startServers(reactor_, config);
-    } catch (const ConfigError& e) {
-      // startServers names its own list ("servers[0].endpoint: …"); ours is the server_list entry.
-      std::string message = e.what();
-      const std::string theirs = "servers[0].endpoint: ";
-      if (message.rfind(theirs, 0) == 0) message = entry_.path + ": " + message.substr(theirs.size());
-      throw ConfigError(message);
-    }
-    runsReactor_ = !onlyStart;
-    if (onlyStart) {
-      for (auto& server : servers_) server->onShutdown = nullptr;  // the program's reactor is not ours to stop
-    }
-  }
+  if (servers_.empty()) startServers(onlyStart);
   if (!onlyStart) reactor_.run();
+}
+
+void SimulatorServer::startServers(bool onlyStart) {
+  ServerConfig config;
+  config.context = context_;
+  config.servers.push_back(entry_.entry);
+  if (calls_) {
+    std::weak_ptr<SimulatorCalls> calls = calls_;
+    config.servers.back().options.responseHook = calls_;
+    TraceConnect theirs = entry_.entry.options.traceConnect;
+    config.servers.back().options.traceConnect = [calls, theirs](bool connected, const reactor::Address& peer) {
+      if (auto c = calls.lock()) c->connectionChanged(connected, peer);
+      if (theirs) theirs(connected, peer);
+    };
+  }
+  try {
+    servers_ = modbus::startServers(reactor_, config);
+  } catch (const ConfigError& e) {
+    // startServers names its own list ("servers[0].endpoint: …"); ours is the server_list entry.
+    std::string message = e.what();
+    const std::string theirs = "servers[0].endpoint: ";
+    if (message.rfind(theirs, 0) == 0) message = entry_.path + ": " + message.substr(theirs.size());
+    throw ConfigError(message);
+  }
+  startedAt_ = reactor_.seconds();
+  runsReactor_ = !onlyStart;
+  if (onlyStart) {
+    for (auto& server : servers_) server->onShutdown = nullptr;  // the program's reactor is not ours to stop
+  }
+}
+
+SimulatorCalls& SimulatorServer::calls(std::shared_ptr<simulator::RandomSource> random) {
+  if (!calls_) {
+    std::optional<std::uint8_t> counted;
+    if (!units_.empty()) counted = units_.begin()->first;  // device_ is the lowest unit's copy
+    calls_ = std::make_shared<SimulatorCalls>(device_.store, device_.layout, counted, std::move(random));
+  }
+  return *calls_;
+}
+
+void SimulatorServer::restart() {
+  const bool runsReactor = runsReactor_;
+  for (auto& server : servers_) {
+    server->onShutdown = nullptr;  // a restart must not stop the reactor
+    server->shutdown();
+  }
+  servers_.clear();
+  ++restarts_;
+  reactor::log::info("restarting the Modbus servers of ", entry_.path);
+  startServers(!runsReactor);
 }
 
 void SimulatorServer::stop() {

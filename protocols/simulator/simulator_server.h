@@ -23,6 +23,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_server.h"
+#include "protocols/simulator/simulator_calls.h"
 #include "protocols/simulator/simulator_setup.h"
 #include "reactor/reactor.h"
 
@@ -74,6 +75,19 @@ class SimulatorServer {
   /// The unit id → device map the servers share.
   const std::shared_ptr<ServerContext>& context() const { return context_; }
   const SimulatorServerEntry& serverEntry() const { return entry_; }
+  /// The call monitor, response simulations and counters (the HTTP application's Calls and Server
+  /// pages), created on first use and hooked into the stream servers started after that (call it
+  /// before runForever). Without it the servers carry no response hook at all.
+  SimulatorCalls& calls(std::shared_ptr<simulator::RandomSource> random = nullptr);
+  bool hasCalls() const { return calls_ != nullptr; }
+  /// Closes the Modbus servers and starts them again on the same endpoints (connections are
+  /// closed; values, counters and the HTTP side stay). Throws what runForever throws; the servers
+  /// are then stopped. A "port": 0 endpoint gets a new port.
+  void restart();
+  std::size_t restartCount() const { return restarts_; }
+  /// The reactor's time when the servers last started (runForever or restart).
+  double startedAt() const { return startedAt_; }
+  reactor::Reactor& reactor() const { return reactor_; }
   /// The running servers (empty before runForever and after stop).
   const std::vector<std::unique_ptr<ModbusServer>>& servers() const { return servers_; }
 
@@ -88,7 +102,12 @@ class SimulatorServer {
   std::map<std::uint8_t, SimulatorDevice> units_;  ///< with a "devices" map: each unit's copy
   std::shared_ptr<ServerContext> context_;
   std::vector<std::unique_ptr<ModbusServer>> servers_;
+  std::shared_ptr<SimulatorCalls> calls_;
   bool runsReactor_ = false;
+  std::size_t restarts_ = 0;
+  double startedAt_ = 0;
+
+  void startServers(bool onlyStart);
 };
 
 }  // namespace modbus

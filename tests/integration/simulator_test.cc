@@ -60,7 +60,7 @@ std::string shippedSetupOnFreePort() {
 
 TEST_CASE("simulator: pymodbus's client reads typed values from uvmodbus-simulator") {
   TempSetup setup(shippedSetupOnFreePort());
-  Subprocess sim({simulatorPath(), "--json_file", setup.path()});
+  Subprocess sim({simulatorPath(), "--json_file", setup.path(), "--http_port", "0"});
   auto listening = sim.waitForLine(kListening, 10);
   REQUIRE_MESSAGE(listening.has_value(), sim.output());
   const std::string port = (*listening)[1];
@@ -100,7 +100,7 @@ TEST_CASE("uvmodbus-simulator: a bad setup exits 2 naming the JSON path") {
   TempSetup setup(R"({"server_list": {"server": {"comm": "tcp", "port": 0}},
     "device_list": {"device": {"setup": {"co size": 10, "di size": 10, "hr size": 30, "ir size": 10},
                                "uint32": [[20, 21], {"addr": [22, 24]}]}}})");
-  Subprocess sim({simulatorPath(), "--json_file", setup.path()});
+  Subprocess sim({simulatorPath(), "--json_file", setup.path(), "--http_port", "0"});
   CHECK(sim.wait(10) == 2);
   CHECK(sim.output().find("bad setup: " + setup.path() +
                           ": device_list.device.uint32[1].addr: [22, 24] is not a whole number of 2-register values") !=
@@ -128,7 +128,7 @@ TEST_CASE("uvmodbus-simulator: --log_file receives the log, the warning for a hu
     "device_list": {"device": {"setup": {"co size": 0, "di size": 0, "hr size": 30000, "ir size": 0},
                                "float32": [{"addr": [0, 21999], "value": 1.5}]}}})");
   TempSetup log("");
-  Subprocess sim({simulatorPath(), "--json_file", setup.path(), "--log_file", log.path()});
+  Subprocess sim({simulatorPath(), "--json_file", setup.path(), "--log_file", log.path(), "--http_port", "0"});
   REQUIRE_MESSAGE(sim.waitForLine(kListening, 10).has_value(), sim.output());
   REQUIRE(sim.waitForLine(kRunning, 10).has_value());
   sim.signal(SIGTERM);

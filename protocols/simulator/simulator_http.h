@@ -1,0 +1,71 @@
+// SimulatorHttp: the HTTP half of pymodbus's ModbusSimulatorServer, on protocols/http/ and the same
+// reactor and datastore as the Modbus servers (no locks: both run on the reactor thread).
+// Routes (pymodbus's, docs/simulator.md "HTTP"):
+//   GET  /                          an index page linking the four views
+//   GET  /api/registers|calls|log|server     server-rendered HTML pages; the query is the form
+//   POST /restapi/registers|calls|log|server  JSON in, JSON out (simulator_http_api.h's shapes)
+//   GET  /api/log?submit=Download   the kept log as a text file
+//   GET  /<file>                    from the static folder, when one is given (never outside it)
+// Rules:
+// - With a token, every request needs "Authorization: Bearer <token>"; others get 401 with
+//   WWW-Authenticate. The program requires one to bind anything but a loopback address.
+// - A view that cannot do what it is asked answers 200 with {"result": "error", "error": ...}, as
+//   pymodbus does; a body that is not JSON gets 400 with the same shape.
+// - The Calls and Server views hook SimulatorServer::calls() into the Modbus servers: construct
+//   this before SimulatorServer::runForever().
+// Tests: tests/protocols/simulator/simulator_http_test.cc, tests/integration/simulator_http_test.cc
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocols/http/http_server.h"
+#include "protocols/http/router.h"
+
+namespace modbus {
+
+class SimulatorServer;
+class LogRing;
+
+struct SimulatorHttpOptions {
+  std::string token{};                   ///< non-empty: the bearer token every request must carry
+  std::filesystem::path staticFolder{};  ///< empty: no static files
+};
+
+class SimulatorHttp {
+ public:
+  /// `simulator` (and `log`, which may be null: the Log view then answers an error) must outlive this.
+  SimulatorHttp(SimulatorServer& simulator, LogRing* log, SimulatorHttpOptions options = {});
+  SimulatorHttp(const SimulatorHttp&) = delete;
+  SimulatorHttp& operator=(const SimulatorHttp&) = delete;
+
+  /// Answers one request (the token check, then the routes).
+  http::Response handle(http::Request& request);
+  /// handle() as the server's Handler; this object must outlive the server.
+  http::Handler handler();
+
+ private:
+  http::Response page(std::string_view view, http::Request& request);
+  http::Response restApi(std::string_view view, http::Request& request);
+
+  SimulatorServer& simulator_;
+  LogRing* log_;
+  SimulatorHttpOptions options_;
+  std::shared_ptr<http::Router> router_;
+};
+
+/// True for "127.0.0.1" (any 127.x.y.z), "::1" and "localhost".
+bool isLoopbackHost(std::string_view host);
+/// The endpoint string for listenHTTP: "tcp:PORT:interface=HOST" ("tcp6:" for an IPv6 address),
+/// or "tls:PORT:interface=HOST:cert=CERT:key=KEY:require_client_cert=false" when certFile is given.
+std::string simulatorHttpEndpoint(const std::string& host, std::uint16_t port, const std::string& certFile = {},
+                                  const std::string& keyFile = {});
+/// "a=1&b=x+y&f=3&f=4" as a JSON object of strings ({"a":"1","b":"x y","f":["3","4"]}), as text so
+/// that nlohmann stays out of this header. nullopt for a malformed escape.
+std::optional<std::string> queryAsJson(std::string_view query);
+
+}  // namespace modbus

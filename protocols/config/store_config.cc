@@ -3,6 +3,7 @@
 #include "protocols/config/store_config.h"
 
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 #include "datastore/persistent/persistent_device.h"
@@ -11,7 +12,7 @@
 
 namespace modbus {
 
-PersistentStore::PersistentStore(reactor::Reactor& reactor, const PersistenceSettings& settings,
+PersistentStore::PersistentStore(reactor::IReactorTime& clock, const PersistenceSettings& settings,
                                  const std::vector<PersistentUnit>& units, bool resetState) {
   for (const PersistentUnit& unit : units) {
     const std::string path = settings.dir + "/" + unit.fileName;
@@ -35,7 +36,7 @@ PersistentStore::PersistentStore(reactor::Reactor& reactor, const PersistenceSet
     files_.push_back(std::move(file));
   }
   if (settings.sync == SyncPolicy::Periodic && !files_.empty()) {
-    flusher_.emplace(reactor, [this] { flush(); });
+    flusher_.emplace(clock, [this] { flush(); });
     flusher_->start(settings.interval, /*now=*/false);
   }
 }

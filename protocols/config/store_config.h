@@ -13,8 +13,8 @@
 
 #include "datastore/device_context.h"
 #include "datastore/persistent/state_file.h"
+#include "reactor/interfaces.h"
 #include "reactor/looping_call.h"
-#include "reactor/reactor.h"
 
 namespace modbus {
 
@@ -46,13 +46,14 @@ struct PersistentUnit {
 /// files open and, with SyncPolicy::Periodic, flushes them every interval on the reactor.
 class PersistentStore {
  public:
+  /// `clock` runs the periodic flush (the reactor; a ManualClock in tests).
   /// Opens (creates and seeds, or restores) the state file of every unit, logging one line per
   /// unit that says which ("unit 1: restored the stored values from DIR/unit-1.state" or "... first
   /// start: created DIR/unit-1.state from the configured values"). `resetState` replaces existing
   /// files by the configured values (uvmodbus-server --reset-state). Throws ConfigError
   /// ("units.1: ...") for a file written for other tables, naming the difference, and
   /// StateFileError for a damaged file, one in use or an I/O error; units opened before are closed.
-  PersistentStore(reactor::Reactor& reactor, const PersistenceSettings& settings,
+  PersistentStore(reactor::IReactorTime& clock, const PersistenceSettings& settings,
                   const std::vector<PersistentUnit>& units, bool resetState);
   /// Flushes every file (a clean stop keeps every write, whatever the policy).
   ~PersistentStore();

@@ -93,7 +93,13 @@ int main(int argc, char** argv) {
     if (failed != 0) reactor::log::warning(failed, " TLS server(s) kept their previous certificates");
   });
   if (checkOnly) {
-    int rc = startUp(configPath, [&] { modbus::checkServers(reactor, config); });
+    int rc = startUp(configPath, [&] {
+      // Unless reset, the state files must fit the tables (a missing one is a first start).
+      if (!config.persistentUnits.empty() && !resetState) {
+        modbus::checkPersistentUnits(*config.persistence, config.persistentUnits);
+      }
+      modbus::checkServers(reactor, config);
+    });
     if (rc == kExitOk) std::printf("%s: OK: %s\n", configPath.c_str(), describe(config).c_str());
     return rc;
   }

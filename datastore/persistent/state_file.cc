@@ -140,17 +140,40 @@ StateFile::StateFile(std::string path, const StateLayout& layout, SyncPolicy syn
   }
 }
 
+StateFile::StateFile(std::string path, const StateLayout& layout, ReadOnly)
+    : path_(std::move(path)), layout_(layout), sync_(SyncPolicy::None), readOnly_(true) {
+  try {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) ioError(path_, "cannot open", errno);
+    openExisting(layout);
+  } catch (...) {
+    if (base_ != nullptr) ::munmap(base_, size_);
+    if (fd_ >= 0) ::close(fd_);
+    throw;
+  }
+}
+
+bool StateFile::check(const std::string& path, const StateLayout& layout) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    ioError(path, "cannot stat", errno);
+  }
+  StateFile file(path, layout, ReadOnly{});
+  return true;
+}
+
 StateFile::~StateFile() {
-  if (base_ != nullptr) {
+  if (base_ != nullptr && !readOnly_) {
     // A clean stop leaves every acknowledged write on the disk, whatever the policy.
     ::msync(base_, size_, MS_SYNC);
-    ::munmap(base_, size_);
   }
+  if (base_ != nullptr) ::munmap(base_, size_);
   if (fd_ >= 0) ::close(fd_);
 }
 
 void StateFile::map(std::size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  void* p = ::mmap(nullptr, bytes, readOnly_ ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   if (p == MAP_FAILED) ioError(path_, "cannot map", errno);
   base_ = static_cast<std::uint8_t*>(p);
   size_ = bytes;

@@ -95,6 +95,11 @@ class StateFile final : public StorageSync {
   StateFile(std::string path, const StateLayout& layout, SyncPolicy sync, bool reset = false,
             const Seeder& seed = nullptr);
   ~StateFile() override;
+  /// What start-up would say about the state file at `path` for `layout`, without changing or
+  /// locking anything (uvmodbus-server --check): false when there is no file (a first start),
+  /// true when it would be restored; throws the StateFileError opening it would throw (except
+  /// InUse: a running server's file is checked too).
+  static bool check(const std::string& path, const StateLayout& layout);
   StateFile(const StateFile&) = delete;
   StateFile& operator=(const StateFile&) = delete;
 
@@ -117,6 +122,8 @@ class StateFile final : public StorageSync {
   bool written(const void* data, std::size_t bytes) override;
 
  private:
+  struct ReadOnly {};
+  StateFile(std::string path, const StateLayout& layout, ReadOnly);
   void create(const StateLayout& layout);
   void commitCreated();
   void openExisting(const StateLayout& layout);
@@ -126,6 +133,7 @@ class StateFile final : public StorageSync {
   StateLayout layout_;
   SyncPolicy sync_;
   bool created_ = false;
+  bool readOnly_ = false;
   int fd_ = -1;
   std::uint8_t* base_ = nullptr;
   std::size_t size_ = 0;

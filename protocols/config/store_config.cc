@@ -11,22 +11,37 @@
 #include "reactor/log.h"
 
 namespace modbus {
+namespace {
+
+/// Runs `open` on a unit's state file, turning a changed layout into a ConfigError naming the unit.
+template <class Open>
+auto openUnit(const PersistentUnit& unit, Open open) {
+  try {
+    return open();
+  } catch (const StateFileError& e) {
+    if (e.reason() != StateFileError::Reason::LayoutChanged) throw;
+    throw ConfigError(unit.jsonPath + ": " + e.what() +
+                      " (the stored values are kept; start once with --reset-state to replace them by the "
+                      "configured ones)");
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(unit.jsonPath + "." + e.what());  // "units.1.holding_registers: only a table ..."
+  }
+}
+
+}  // namespace
+
+void checkPersistentUnits(const PersistenceSettings& settings, const std::vector<PersistentUnit>& units) {
+  for (const PersistentUnit& unit : units) {
+    openUnit(unit, [&] { return StateFile::check(settings.dir + "/" + unit.fileName, persistentLayout(*unit.device)); });
+  }
+}
 
 PersistentStore::PersistentStore(reactor::IReactorTime& clock, const PersistenceSettings& settings,
                                  const std::vector<PersistentUnit>& units, bool resetState) {
   for (const PersistentUnit& unit : units) {
     const std::string path = settings.dir + "/" + unit.fileName;
-    std::shared_ptr<StateFile> file;
-    try {
-      file = makeDevicePersistent(*unit.device, path, settings.sync, resetState);
-    } catch (const StateFileError& e) {
-      if (e.reason() != StateFileError::Reason::LayoutChanged) throw;
-      throw ConfigError(unit.jsonPath + ": " + e.what() +
-                        " (the stored values are kept; start once with --reset-state to replace them by the "
-                        "configured ones)");
-    } catch (const std::invalid_argument& e) {
-      throw ConfigError(unit.jsonPath + "." + e.what());  // "units.1.holding_registers: only a table ..."
-    }
+    std::shared_ptr<StateFile> file =
+        openUnit(unit, [&] { return makeDevicePersistent(*unit.device, path, settings.sync, resetState); });
     if (file->created()) {
       reactor::log::info(unit.jsonPath, ": ", resetState ? "--reset-state: " : "first start: ", "created ", path,
                          " from the configured values");

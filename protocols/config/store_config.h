@@ -42,6 +42,11 @@ struct PersistentUnit {
   std::shared_ptr<DeviceContext> device;
 };
 
+/// What PersistentStore would say about each unit's state file, without creating, changing or
+/// locking any (uvmodbus-server --check): the same ConfigError for changed tables and StateFileError
+/// for a damaged file. A missing file is fine (a first start).
+void checkPersistentUnits(const PersistenceSettings& settings, const std::vector<PersistentUnit>& units);
+
 /// The persistent units of a configuration, opened: their tables now live in state files. Keeps the
 /// files open and, with SyncPolicy::Periodic, flushes them every interval on the reactor.
 class PersistentStore {

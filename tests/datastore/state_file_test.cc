@@ -156,6 +156,22 @@ TEST_CASE("state file: a bad magic, another version or a damaged header is refus
   CHECK(errorOf(path, kLayout) == "no error");
 }
 
+TEST_CASE("state file: check reports a first start, a match, or the refusal an open would give, changing nothing") {
+  TempDir dir;
+  CHECK_FALSE(StateFile::check(dir.file("unit-1.state"), kLayout));
+  const std::string path = makeFile(dir);
+  StateFile running(path, kLayout, SyncPolicy::None);  // a running server's file is checked too
+  CHECK(StateFile::check(path, kLayout));
+  StateLayout changed = {{StateTableKind::Coils, 0, 0, 21}};
+  try {
+    StateFile::check(path, changed);
+    FAIL("a changed layout passed the check");
+  } catch (const StateFileError& e) {
+    CHECK(e.reason() == StateFileError::Reason::LayoutChanged);
+  }
+  CHECK(running.registers(1)[0] == 0xBEEF);
+}
+
 TEST_CASE("state file: a second open of a file in use is refused") {
   TempDir dir;
   const std::string path = makeFile(dir);

@@ -242,7 +242,14 @@ TEST_CASE("persistent store: uvmodbus-server refuses changed tables (exit 2) unt
     Subprocess first({serverPath(), "--config", writeConfig(dir, "none")});
     listeningPort(first);
   }
-  Subprocess changed({serverPath(), "--config", writeConfig(dir, "none", 120)});
+  const std::string changedConfig = writeConfig(dir, "none", 120);
+  Subprocess check({serverPath(), "--config", changedConfig, "--check"});  // --check says so too
+  CHECK(check.wait(kExitTimeout) == std::optional<int>(2));
+  CHECK(check.output().find("holding_registers: stored 100 from 0, configured 120 from 0") != std::string::npos);
+  Subprocess checkReset({serverPath(), "--config", changedConfig, "--check", "--reset-state"});
+  CHECK(checkReset.wait(kExitTimeout) == std::optional<int>(0));
+
+  Subprocess changed({serverPath(), "--config", changedConfig});
   CHECK(changed.wait(kExitTimeout) == std::optional<int>(2));
   CHECK(changed.output().find("units.1: " + dir.file("unit-1.state") +
                               ": the stored state was written for other tables: holding_registers: stored 100 from 0, "
@@ -277,6 +284,9 @@ TEST_CASE("persistent store: uvmodbus-server refuses a truncated state file or o
   Subprocess truncated({serverPath(), "--config", dir.file("server.json")});
   CHECK(truncated.wait(kExitTimeout) == std::optional<int>(1));
   CHECK(truncated.output().find(state + ": damaged state file: truncated") != std::string::npos);
+  Subprocess check({serverPath(), "--config", dir.file("server.json"), "--check"});
+  CHECK(check.wait(kExitTimeout) == std::optional<int>(1));
+  CHECK(check.output().find(state + ": damaged state file: truncated") != std::string::npos);
   CHECK(truncated.output().find("listening") == std::string::npos);
 
   bytes[0] = 'u';

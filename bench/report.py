@@ -18,6 +18,7 @@ SCENARIOS = {
     "h": "FC3 x10 over TLS, 100 conns, depth 1",
     "hs": "TLS: connect + full handshake + 1 request + close",
     "s": "FC3 x10, 100 conns, depth 1, simulator (uint16 + increment)",
+    "p": "FC16 x10, 100 conns, depth 1, by store",
 }
 
 
@@ -158,6 +159,17 @@ def ratios(runs):
             text += (f", server CPU per request = {num(cpu, 2)}x ({num(get('s/simulator', 'server_cpu_us_per_req'), 2)} vs "
                      f"{num(get('a/uvmodbus', 'server_cpu_us_per_req'), 2)} us)")
         lines.append(text)
+    if "p/memory" in runs:
+        for sync in ("periodic", "none", "always"):
+            mine = f"p/persistent-{sync}"
+            if mine not in runs:
+                continue
+            rps = ratio(get(mine, "req_per_s"), get("p/memory", "req_per_s"))
+            text = (f"scenario p: persistent store, sync {sync} / memory store req/s = {num(rps, 2)}x "
+                    f"({num(get(mine, 'req_per_s'))} vs {num(get('p/memory', 'req_per_s'))})")
+            if sync == "periodic":
+                text += "; target >= 0.9x"
+            lines.append(text)
     if "f/uvmodbus" in runs:
         lines.append(f"scenario f: {get('f/uvmodbus', 'udp_lost') or 0} UDP requests lost and re-issued, "
                      f"{get('f/uvmodbus', 'udp_late') or 0} late replies")

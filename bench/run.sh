@@ -3,10 +3,11 @@
 # server under the same load from uvmodbus-loadgen and prints a table plus Markdown for
 # BENCHMARKS.md. Servers run pinned to CPU 0, the load to CPU 1. Scenarios f (UDP), g (RTU over a
 # pseudo-terminal) and h (TLS) run against uvmodbus-bench-server; scenario s runs scenario a's
-# load against uvmodbus-simulator (typed uint16 cells, one increment action in the read range).
+# load against uvmodbus-simulator (typed uint16 cells, one increment action in the read range);
+# scenario p writes (FC16 x10) to the memory store and to the persistent store with each sync policy.
 #
 #   bench/run.sh [BUILD_DIR] [--quick] [--repeat N] [--only uvmodbus,libmodbus,pymodbus]
-#                [--scenarios a,b,c,d,e,f,g,h,s] [--endpoint-options ':backlog=1024'] [--out FILE]
+#                [--scenarios a,b,c,d,e,f,g,h,s,p] [--endpoint-options ':backlog=1024'] [--out FILE]
 #
 # BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-simulator, uvmodbus-loadgen,
 # libmodbus-server and uvmodbus-bench-server (configure with -DUVMODBUS_BENCH=ON); this script
@@ -25,7 +26,7 @@ QUICK=0
 REPEAT=1
 ENDPOINT_OPTIONS=""
 ONLY="uvmodbus,libmodbus,pymodbus"
-SCENARIOS="a,b,c,d,e,f,g,h,s"
+SCENARIOS="a,b,c,d,e,f,g,h,s,p"
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -57,7 +58,7 @@ case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a count >= 1" >&2;
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 runs() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in a|b|c|d|e|f|g|h|s) ;; *) echo "run.sh: unknown scenario $s (a..h, s)" >&2; exit 2 ;; esac
+  case "$s" in a|b|c|d|e|f|g|h|s|p) ;; *) echo "run.sh: unknown scenario $s (a..h, s, p)" >&2; exit 2 ;; esac
 done
 # Scenarios f, g and h measure uvmodbus only (on uvmodbus-bench-server).
 wants_bench() { wants uvmodbus && { runs f || runs g || runs h; }; }
@@ -142,15 +143,23 @@ free_port() {
 }
 
 # start_server KIND [MAX_CONNECTIONS]: starts it pinned, waits (at most 10 s) for its readiness
-# line, and sets SERVER_PID / SERVER_PORT. Returns 1 if it does not come up.
+# line, and sets SERVER_PID / SERVER_PORT. Returns 1 if it does not come up. KIND memory is
+# uvmodbus; persistent-SYNC is uvmodbus with unit 1 in the persistent store (a fresh state
+# directory in $WORK) with "sync": SYNC (docs/persistence.md).
 start_server() {
-  local kind=$1 maxconn=${2:-4096} log="$WORK/$1.log"
+  local kind=$1 maxconn=${2:-4096} log="$WORK/$1.log" store=""
   SERVER_PORT=$(free_port)
   case "$kind" in
-    uvmodbus)
+    persistent-*)
+      rm -rf "$WORK/state-$kind" && mkdir -p "$WORK/state-$kind"
+      store="\"store\": \"persistent\", \"persistence\": {\"dir\": \"$WORK/state-$kind\", \"sync\": \"${kind#persistent-}\"},"
+      ;;
+  esac
+  case "$kind" in
+    uvmodbus|memory|persistent-*)
       cat > "$WORK/uvmodbus.json" <<JSON
 {"servers": [{"endpoint": "tcp:$SERVER_PORT:interface=127.0.0.1$ENDPOINT_OPTIONS", "max_connections": $maxconn, "max_connections_per_peer": $maxconn}],
- "single": false,
+ "single": false, $store
  "units": {"1": {"holding_registers": {"start": 0, "count": 10000, "fill": 0},
                  "input_registers": {"start": 0, "count": 10000},
                  "coils": {"start": 0, "count": 10000},
@@ -228,7 +237,9 @@ scenario() {
   shift 2
   if [ "$1" != "--" ]; then maxconn=$1; shift; fi
   shift  # --
-  wants "${server/simulator/uvmodbus}" || return 0  # the simulator is part of uvmodbus
+  local owner=$server
+  case "$server" in simulator|memory|persistent-*) owner=uvmodbus ;; esac  # all part of uvmodbus
+  wants "$owner" || return 0
   runs "$scenario" || return 0
   start_server "$server" "$maxconn" || return 0
   load "$scenario" "$server" "$@"
@@ -381,6 +392,17 @@ done
 # s. scenario a's load against uvmodbus-simulator: how much the typed datastore costs (target >= 0.9x a).
 if wants uvmodbus; then
   repeated s simulator -- "${CLOSED[@]}" --connections 100 --depth 1
+fi
+# p. FC16 write of 10 registers, 100 connections, depth 1: the memory store, then the persistent
+# store with each sync policy, interleaved per repetition (target: periodic >= 0.9x memory).
+WRITES=(--warmup "$WARMUP" --duration "$DURATION" --mix 16:10)
+[ ${#PIN_LOAD[@]} -gt 0 ] && WRITES+=(--busy-poll)
+if runs p; then
+  for i in $(seq 1 "$REPEAT"); do
+    for server in memory persistent-periodic persistent-none persistent-always; do
+      scenario p "$server" -- "${WRITES[@]}" --connections 100 --depth 1
+    done
+  done
 fi
 # c. idle connections: RSS before vs after.
 scenario c uvmodbus $((IDLE_CONNECTIONS + 100)) -- --idle --connections "$IDLE_CONNECTIONS" \

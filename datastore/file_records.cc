@@ -13,7 +13,27 @@ void FileRecords::addFile(std::uint16_t fileNumber, std::vector<std::uint16_t> r
     throw std::invalid_argument("modbus::FileRecords: file " + std::to_string(fileNumber) + " has " +
                                 std::to_string(records.size()) + " records, more than " + std::to_string(kMaxRecords));
   }
-  files_[fileNumber] = std::move(records);
+  File& file = files_[fileNumber];
+  file.owned = std::move(records);
+  file.placed = nullptr;
+  file.placedSize = 0;
+}
+
+void FileRecords::placeFile(std::uint16_t fileNumber, std::span<std::uint16_t> storage) {
+  if (fileNumber == 0) throw std::invalid_argument("modbus::FileRecords: file numbers are 1..65535");
+  if (storage.size() > kMaxRecords) {
+    throw std::invalid_argument("modbus::FileRecords: file " + std::to_string(fileNumber) + " has " +
+                                std::to_string(storage.size()) + " records, more than " + std::to_string(kMaxRecords));
+  }
+  File& file = files_[fileNumber];
+  file.owned.clear();
+  file.owned.shrink_to_fit();
+  file.placed = storage.data();
+  file.placedSize = storage.size();
+}
+
+bool FileRecords::reportWrite(const std::uint16_t* data, std::size_t count) {
+  return sync_ == nullptr || sync_->written(data, 2 * count);
 }
 
 void FileRecords::addFile(std::uint16_t fileNumber, std::size_t count, std::uint16_t fill) {
@@ -28,7 +48,7 @@ bool FileRecords::removeFile(std::uint16_t fileNumber) { return files_.erase(fil
 
 std::size_t FileRecords::recordCount(std::uint16_t fileNumber) const {
   auto it = files_.find(fileNumber);
-  return it == files_.end() ? 0 : it->second.size();
+  return it == files_.end() ? 0 : it->second.records().size();
 }
 
 std::vector<std::uint16_t> FileRecords::fileNumbers() const {
@@ -40,13 +60,13 @@ std::vector<std::uint16_t> FileRecords::fileNumbers() const {
 bool FileRecords::validate(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count) const {
   auto it = files_.find(fileNumber);
   if (it == files_.end()) return false;
-  return static_cast<std::size_t>(record) + count <= it->second.size();
+  return static_cast<std::size_t>(record) + count <= it->second.records().size();
 }
 
 ExceptionCode FileRecords::readRecords(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count,
                                        std::uint8_t* outBigEndian) const {
   if (!validate(fileNumber, record, count)) return ExceptionCode::IllegalDataAddress;
-  const std::vector<std::uint16_t>& file = files_.find(fileNumber)->second;
+  std::span<const std::uint16_t> file = files_.find(fileNumber)->second.records();
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint16_t value = file[record + i];
     outBigEndian[2 * i] = static_cast<std::uint8_t>(value >> 8);
@@ -58,11 +78,11 @@ ExceptionCode FileRecords::readRecords(std::uint16_t fileNumber, std::uint16_t r
 ExceptionCode FileRecords::writeRecords(std::uint16_t fileNumber, std::uint16_t record, std::uint16_t count,
                                         const std::uint8_t* inBigEndian) {
   if (!validate(fileNumber, record, count)) return ExceptionCode::IllegalDataAddress;
-  std::vector<std::uint16_t>& file = files_.find(fileNumber)->second;
+  std::span<std::uint16_t> file = files_.find(fileNumber)->second.records();
   for (std::size_t i = 0; i < count; ++i) {
     file[record + i] = static_cast<std::uint16_t>((inBigEndian[2 * i] << 8) | inBigEndian[2 * i + 1]);
   }
-  return ExceptionCode::None;
+  return reportWrite(file.data() + record, count) ? ExceptionCode::None : ExceptionCode::ServerDeviceFailure;
 }
 
 std::vector<std::uint16_t> FileRecords::getRecords(std::uint16_t fileNumber, std::uint16_t record,
@@ -71,7 +91,7 @@ std::vector<std::uint16_t> FileRecords::getRecords(std::uint16_t fileNumber, std
     throw std::out_of_range("modbus::FileRecords: file " + std::to_string(fileNumber) + " has no records " +
                             std::to_string(record) + ".." + std::to_string(record + count - 1));
   }
-  const std::vector<std::uint16_t>& file = files_.find(fileNumber)->second;
+  std::span<const std::uint16_t> file = files_.find(fileNumber)->second.records();
   return std::vector<std::uint16_t>(file.begin() + record, file.begin() + record + count);
 }
 
@@ -80,9 +100,9 @@ ExceptionCode FileRecords::setRecords(std::uint16_t fileNumber, std::uint16_t re
   if (values.size() > kMaxRecords || !validate(fileNumber, record, static_cast<std::uint16_t>(values.size()))) {
     return ExceptionCode::IllegalDataAddress;
   }
-  std::vector<std::uint16_t>& file = files_.find(fileNumber)->second;
+  std::span<std::uint16_t> file = files_.find(fileNumber)->second.records();
   for (std::size_t i = 0; i < values.size(); ++i) file[record + i] = values[i];
-  return ExceptionCode::None;
+  return reportWrite(file.data() + record, values.size()) ? ExceptionCode::None : ExceptionCode::ServerDeviceFailure;
 }
 
 }  // namespace modbus

@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "datastore/exception_code.h"
+#include "datastore/storage_sync.h"
 
 namespace modbus {
 
@@ -25,6 +27,12 @@ class FileRecords {
   void addFile(std::uint16_t fileNumber, std::vector<std::uint16_t> records);
   /// Adds (or replaces) a file of `count` records, each `fill`.
   void addFile(std::uint16_t fileNumber, std::size_t count, std::uint16_t fill = 0);
+  /// Adds (or replaces) file `fileNumber` whose records live in `storage`, memory the caller owns
+  /// (a persistent state file's table, kept alive by setStorageSync()). Throws like addFile().
+  void placeFile(std::uint16_t fileNumber, std::span<std::uint16_t> storage);
+  /// Every write of records is reported to `sync` before it returns (a persistent store's msync);
+  /// the object is kept alive as long as these files, which may point into it.
+  void setStorageSync(std::shared_ptr<StorageSync> sync) { sync_ = std::move(sync); }
   /// Removes a file; returns false when there was none.
   bool removeFile(std::uint16_t fileNumber);
   bool hasFile(std::uint16_t fileNumber) const { return files_.count(fileNumber) != 0; }
@@ -52,7 +60,22 @@ class FileRecords {
   ExceptionCode setRecords(std::uint16_t fileNumber, std::uint16_t record, std::span<const std::uint16_t> values);
 
  private:
-  std::map<std::uint16_t, std::vector<std::uint16_t>> files_;
+  /// A file's records: in `owned`, or in storage placed by placeFile(). Computed on access, so a
+  /// copied FileRecords views its own vectors (and shares placed storage, kept alive by sync_).
+  struct File {
+    std::vector<std::uint16_t> owned;
+    std::uint16_t* placed = nullptr;
+    std::size_t placedSize = 0;
+    std::span<std::uint16_t> records() { return placed ? std::span<std::uint16_t>(placed, placedSize) : owned; }
+    std::span<const std::uint16_t> records() const {
+      return placed ? std::span<const std::uint16_t>(placed, placedSize) : owned;
+    }
+  };
+  /// Tells sync_ (if any) of a write; false when it could not make it durable.
+  bool reportWrite(const std::uint16_t* data, std::size_t count);
+
+  std::map<std::uint16_t, File> files_;
+  std::shared_ptr<StorageSync> sync_;
 };
 
 }  // namespace modbus

@@ -1,6 +1,8 @@
 // uvmodbus-server: the main command. Serves the datastore and servers of a JSON configuration
 // (docs/configuration.md: tcp, udp, serial and tls endpoints) on one reactor until SIGINT/SIGTERM;
-// SIGHUP reloads the certificates of the TLS servers. pymodbus's `pymodbus.server run`.
+// SIGHUP reloads the certificates of the TLS servers. pymodbus's `pymodbus.server run`. Units with
+// "store": "persistent" keep their tables in state files (docs/persistence.md); --reset-state
+// replaces stored values by the configured ones.
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -13,6 +15,7 @@
 
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/config/server_startup.h"
+#include "protocols/config/store_config.h"
 #include "samples/command_startup.h"
 #include "reactor/failure.h"
 #include "reactor/log.h"
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   std::string configPath;
   std::string levelName = "info";
   bool checkOnly = false;
+  bool resetState = false;
   app.add_option("-c,--config", configPath, "The configuration file (see docs/configuration.md)")->required();
   app.add_option("--log-level", levelName, "How much to log")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
@@ -51,6 +55,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check", checkOnly,
                "Check the configuration and everything start-up checks short of binding ports and opening "
                "serial devices (certificates, interfaces, devices), then exit: 0 when it would start");
+  app.add_flag("--reset-state", resetState,
+               "Replace the stored values of every persistent unit by the configured ones (the way out when "
+               "the tables of a unit changed since its state file was written)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -68,6 +75,9 @@ int main(int argc, char** argv) {
   }
 
   reactor::Reactor reactor;  // declared first: the servers are destroyed before it
+  // The persistent units' state files: opened before the servers serve them, closed (and flushed)
+  // after the servers are gone.
+  std::unique_ptr<modbus::PersistentStore> store;
   std::vector<std::unique_ptr<modbus::ModbusServer>> servers;
   // Installed before the servers start, so that an early SIGHUP is held until the loop runs
   // instead of ending the process.
@@ -83,15 +93,30 @@ int main(int argc, char** argv) {
     if (failed != 0) reactor::log::warning(failed, " TLS server(s) kept their previous certificates");
   });
   if (checkOnly) {
-    int rc = startUp(configPath, [&] { modbus::checkServers(reactor, config); });
+    int rc = startUp(configPath, [&] {
+      // Unless reset, the state files must fit the tables (a missing one is a first start).
+      if (!config.persistentUnits.empty() && !resetState) {
+        modbus::checkPersistentUnits(*config.persistence, config.persistentUnits);
+      }
+      modbus::checkServers(reactor, config);
+    });
     if (rc == kExitOk) std::printf("%s: OK: %s\n", configPath.c_str(), describe(config).c_str());
     return rc;
   }
-  int rc = startUp(configPath, [&] { servers = modbus::startServers(reactor, config); });
+  int rc = startUp(configPath, [&] {
+    if (!config.persistentUnits.empty()) {
+      store = std::make_unique<modbus::PersistentStore>(reactor, *config.persistence, config.persistentUnits,
+                                                        resetState);
+    } else if (resetState) {
+      reactor::log::warning("--reset-state: no unit has a persistent store, nothing to reset");
+    }
+    servers = modbus::startServers(reactor, config);
+  });
   if (rc != kExitOk) return rc;
   reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
   servers.clear();
+  store.reset();
   reactor::log::info("uvmodbus-server stopped");
   return kExitOk;
 }

@@ -15,11 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "datastore/persistent/persistent_device.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
 #include "protocols/config/detail/config_json.h"
 #include "protocols/config/detail/tls_entry.h"
 #include "protocols/config/detail/device_config_json.h"
+#include "protocols/config/detail/store_json.h"
 #include "protocols/config/device_config.h"
 #include "protocols/devices/remote_device.h"
 #include "protocols/servers/modbus_serial_server.h"
@@ -150,8 +152,29 @@ std::shared_ptr<typename TableTraits<Value>::Block> parseTable(const Node& table
 
 // --- units and servers ----------------------------------------------------------------------------
 
+/// What parseUnits needs to know about stores: the top-level default, and where the persistent
+/// units go.
+struct StoreChoice {
+  StoreKind defaultStore = StoreKind::Memory;
+  std::vector<PersistentUnit>* persistentUnits = nullptr;
+};
+
+/// A unit's "store" (or the default) and, for a persistent one, a check that the store can keep
+/// its tables (one range each) and its entry in `choice.persistentUnits`.
+void noteStore(const Node& unit, const std::shared_ptr<DeviceContext>& device, const StoreChoice& choice,
+               const std::string& fileName) {
+  StoreKind store = unit.has("store") ? config::parseStoreKind(unit.child("store")) : choice.defaultStore;
+  if (store != StoreKind::Persistent) return;
+  try {
+    persistentLayout(*device);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(joinPath(unit.path(), e.what()));  // "units.1.holding_registers: only a table ..."
+  }
+  choice.persistentUnits->push_back(PersistentUnit{unit.path(), fileName, device});
+}
+
 std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
-  unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset",
+  unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset", "store",
                      "identity", "server_id", "exception_status", "files", "fifos"});  // the last five: device_config.h
   DeviceTables tables;
   if (unit.has("coils")) tables.coils = parseTable<bool>(unit.child("coils"));
@@ -192,7 +215,7 @@ RemoteUnit parseRemote(const Node& unit) {
   return out;
 }
 
-std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
+std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single, const StoreChoice& stores,
                                           std::map<std::uint8_t, RemoteUnit>* remotes = nullptr) {
   if (!units.json().is_object()) units.fail("expected an object of unit id: unit, got " + describeType(units.json()));
   if (single) {
@@ -205,7 +228,9 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
     if (only.json().is_object() && only.has("remote")) {
       only.child("remote").fail("a remote unit needs \"single\": false (a gateway serves its own unit ids)");
     }
-    return ServerContext::single(parseUnit(only));
+    auto device = parseUnit(only);
+    noteStore(only, device, stores, "single.state");
+    return ServerContext::single(device);
   }
   if (units.json().empty()) units.fail("no units defined (add one, e.g. \"1\": {...})");
   std::map<std::uint8_t, std::shared_ptr<DeviceContext>> devices;
@@ -221,7 +246,9 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
       remotes->emplace(static_cast<std::uint8_t>(*id), parseRemote(unit));
       continue;
     }
-    devices.emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
+    auto device = parseUnit(unit);
+    noteStore(unit, device, stores, "unit-" + std::to_string(*id) + ".state");
+    devices.emplace(static_cast<std::uint8_t>(*id), std::move(device));
   }
   return ServerContext::multiple(std::move(devices));
 }
@@ -463,7 +490,8 @@ void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
 ServerConfig parseServerConfig(std::string_view text) {
   Json json = parseJson(text);  // its errors, a number overflow included, are ConfigErrors
   Node root(json, "");
-  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics"});
+  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics",
+                     "store", "persistence"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
   if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
 
@@ -478,8 +506,16 @@ ServerConfig parseServerConfig(std::string_view text) {
   }
 
   bool single = root.has("single") && root.child("single").boolean();
-  config.context = parseUnits(root.child("units"), single, &config.remotes);
+  StoreChoice stores;
+  if (root.has("store")) stores.defaultStore = config::parseStoreKind(root.child("store"));
+  stores.persistentUnits = &config.persistentUnits;
+  if (root.has("persistence")) config.persistence = config::parsePersistence(root.child("persistence"));
+  config.context = parseUnits(root.child("units"), single, stores, &config.remotes);
   refuseRemotesOnDatagramAndSerial(config);
+  if (!config.persistentUnits.empty() && !config.persistence) {
+    root.fail("missing \"persistence\" (" + config.persistentUnits.front().jsonPath +
+              " has a persistent store: give {\"dir\": PATH} for its state file)");
+  }
   return config;
 }
 

@@ -14,6 +14,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/config/config_error.h"
+#include "protocols/config/store_config.h"
 #include "protocols/servers/server_options.h"
 #include "protocols/servers/tls_server_options.h"
 
@@ -46,6 +47,12 @@ struct ServerConfig {
   std::vector<ServerEntry> servers;
   /// Gateway units (not in `context`): startServers connects them and serves them on every server.
   std::map<std::uint8_t, RemoteUnit> remotes;
+  /// "persistence", when given; required when any unit's store is persistent.
+  std::optional<PersistenceSettings> persistence;
+  /// The units whose "store" (their own, or the top-level default) is "persistent", in unit order.
+  /// Their devices are in `context` with the configured (in-memory) values until a PersistentStore
+  /// opens them (uvmodbus-server does before it starts the servers).
+  std::vector<PersistentUnit> persistentUnits;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

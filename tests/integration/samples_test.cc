@@ -19,6 +19,7 @@
 
 #include "tests/support/pty_pair.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 using testsupport::Subprocess;
 
@@ -128,6 +129,28 @@ TEST_CASE("sample 02_modbus_tcp_server answers a libmodbus read" * doctest::skip
   CHECK(readHolding(port, 99, 2) == std::nullopt);  // the block holds addresses 0..99
   p.signal(SIGTERM);
   CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+}
+
+TEST_CASE("sample 11_persistent_server keeps a written register across kill -9" * doctest::skip(!samplesConfigured())) {
+  testsupport::TempDir dir("uvmodbus-sample10");
+  {
+    Subprocess p({samplePath("11_persistent_server"), dir.path(), "tcp:0:interface=127.0.0.1"});
+    int port = portFrom(p, R"(listening on tcp 127\.0\.0\.1:(\d+))");
+    CHECK(p.output().find("first start: created " + dir.file("device.state")) != std::string::npos);
+    modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);
+    REQUIRE(ctx != nullptr);
+    modbus_set_slave(ctx, 1);
+    REQUIRE(modbus_connect(ctx) == 0);
+    CHECK(modbus_write_register(ctx, 5, 4242) == 1);
+    modbus_close(ctx);
+    modbus_free(ctx);
+    p.signal(SIGKILL);
+    CHECK(p.wait(kExitTimeout) == std::optional<int>(128 + SIGKILL));
+  }
+  Subprocess p({samplePath("11_persistent_server"), dir.path(), "tcp:0:interface=127.0.0.1"});
+  int port = portFrom(p, R"(listening on tcp 127\.0\.0\.1:(\d+))");
+  CHECK(p.output().find("restored the stored values from") != std::string::npos);
+  CHECK(readHolding(port, 4, 2) == std::vector<std::uint16_t>{17, 4242});
 }
 
 TEST_CASE("sample 03_updating_server increments registers between reads" * doctest::skip(!samplesConfigured())) {

@@ -152,7 +152,8 @@ std::shared_ptr<typename TableTraits<Value>::Block> parseTable(const Node& table
 
 std::shared_ptr<DeviceContext> parseUnit(const Node& unit) {
   unit.expectObject({"coils", "discrete_inputs", "holding_registers", "input_registers", "address_offset",
-                     "identity", "server_id", "exception_status", "files", "fifos"});  // the last five: device_config.h
+                     "identity", "server_id", "exception_status", "files", "fifos",  // the last five: device_config.h
+                     "store"});  // redis_store_config.h
   DeviceTables tables;
   if (unit.has("coils")) tables.coils = parseTable<bool>(unit.child("coils"));
   if (unit.has("discrete_inputs")) tables.discreteInputs = parseTable<bool>(unit.child("discrete_inputs"));
@@ -192,8 +193,18 @@ RemoteUnit parseRemote(const Node& unit) {
   return out;
 }
 
+/// Where each unit's tables live: the top-level "store" unless the unit names its own.
+struct StoreChoice {
+  StoreKind fallback = StoreKind::Memory;
+  std::map<std::uint8_t, std::shared_ptr<DeviceContext>>* redisUnits = nullptr;
+  StoreKind of(const Node& unit) const {
+    return unit.json().is_object() && unit.has("store") ? config::parseStoreKind(unit.child("store")) : fallback;
+  }
+};
+
 std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
-                                          std::map<std::uint8_t, RemoteUnit>* remotes = nullptr) {
+                                          std::map<std::uint8_t, RemoteUnit>* remotes = nullptr,
+                                          const StoreChoice& store = {}) {
   if (!units.json().is_object()) units.fail("expected an object of unit id: unit, got " + describeType(units.json()));
   if (single) {
     if (units.json().size() != 1) {
@@ -204,6 +215,9 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
     Node only(*it, joinPath(units.path(), it.key()));
     if (only.json().is_object() && only.has("remote")) {
       only.child("remote").fail("a remote unit needs \"single\": false (a gateway serves its own unit ids)");
+    }
+    if (store.redisUnits != nullptr && store.of(only) == StoreKind::Redis) {
+      only.fail("a unit in Redis needs \"single\": false (its keys are named by unit id)");
     }
     return ServerContext::single(parseUnit(only));
   }
@@ -219,6 +233,10 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single,
     if (!added) unit.fail("unit " + std::to_string(*id) + " is defined twice (also as \"" + previous->second + "\")");
     if (remotes != nullptr && unit.json().is_object() && unit.has("remote")) {
       remotes->emplace(static_cast<std::uint8_t>(*id), parseRemote(unit));
+      continue;
+    }
+    if (store.redisUnits != nullptr && store.of(unit) == StoreKind::Redis) {
+      store.redisUnits->emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
       continue;
     }
     devices.emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
@@ -445,14 +463,19 @@ ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
 /// Gateway units wait for a downstream answer, which only the TCP-based protocols can do: a
 /// udp: or serial: server would answer them wrongly, so the combination is refused.
 void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
-  if (config.remotes.empty()) return;
+  if (config.remotes.empty() && config.redisUnits.empty()) return;
   std::string ids;
   for (const auto& [id, remote] : config.remotes) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  const char* what = "gateway units (\"remote\"";
+  if (!config.redisUnits.empty()) {
+    what = "asynchronous units (\"remote\" or \"store\": \"redis\"";
+    for (const auto& [id, device] : config.redisUnits) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  }
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     auto kind = kindOfType(reactor::parseEndpoint(config.servers[i].endpoint).type);
     if (kind == Kind::Udp || kind == Kind::Serial) {
       throw ConfigError("servers[" + std::to_string(i) + "].endpoint: a " + kindName(*kind) +
-                        ": server cannot answer the gateway units (\"remote\": unit " + ids +
+                        ": server cannot answer the " + what + ": unit " + ids +
                         "); serve them on tcp: or tls: endpoints, or give the units tables");
     }
   }
@@ -463,7 +486,8 @@ void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
 ServerConfig parseServerConfig(std::string_view text) {
   Json json = parseJson(text);  // its errors, a number overflow included, are ConfigErrors
   Node root(json, "");
-  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics"});
+  root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics",
+                     "store", "redis"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
   if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
 
@@ -478,7 +502,15 @@ ServerConfig parseServerConfig(std::string_view text) {
   }
 
   bool single = root.has("single") && root.child("single").boolean();
-  config.context = parseUnits(root.child("units"), single, &config.remotes);
+  StoreChoice store;
+  store.redisUnits = &config.redisUnits;
+  if (root.has("store")) store.fallback = config::parseStoreKind(root.child("store"));
+  config.context = parseUnits(root.child("units"), single, &config.remotes, store);
+  if (root.has("redis")) config.redis = config::parseRedisStoreConfig(root.child("redis"));
+  if (!config.redisUnits.empty() && !config.redis) {
+    root.fail("units are stored in Redis (\"store\": \"redis\") but there is no \"redis\" object "
+              "(e.g. \"redis\": {\"endpoint\": \"tcp:127.0.0.1:6379\"})");
+  }
   refuseRemotesOnDatagramAndSerial(config);
   return config;
 }

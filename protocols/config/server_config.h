@@ -14,6 +14,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/config/config_error.h"
+#include "protocols/config/redis_store_config.h"
 #include "protocols/servers/server_options.h"
 #include "protocols/servers/tls_server_options.h"
 
@@ -46,6 +47,10 @@ struct ServerConfig {
   std::vector<ServerEntry> servers;
   /// Gateway units (not in `context`): startServers connects them and serves them on every server.
   std::map<std::uint8_t, RemoteUnit> remotes;
+  /// Units whose "store" is "redis" (not in `context`): startServers serves them from Redis, with
+  /// these devices as their layout, seed values and per-process state. `redis` is set with them.
+  std::map<std::uint8_t, std::shared_ptr<DeviceContext>> redisUnits;
+  std::optional<RedisStoreConfig> redis;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

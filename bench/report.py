@@ -18,6 +18,7 @@ SCENARIOS = {
     "h": "FC3 x10 over TLS, 100 conns, depth 1",
     "hs": "TLS: connect + full handshake + 1 request + close",
     "s": "FC3 x10, 100 conns, depth 1, simulator (uint16 + increment)",
+    "r": "FC3 x10, 100 conns, depth 1, unit in Redis (store: redis)",
 }
 
 
@@ -158,6 +159,10 @@ def ratios(runs):
             text += (f", server CPU per request = {num(cpu, 2)}x ({num(get('s/simulator', 'server_cpu_us_per_req'), 2)} vs "
                      f"{num(get('a/uvmodbus', 'server_cpu_us_per_req'), 2)} us)")
         lines.append(text)
+    if "r/uvmodbus" in runs and "a/uvmodbus" in runs:
+        rps = ratio(get("r/uvmodbus", "req_per_s"), get("a/uvmodbus", "req_per_s"))
+        lines.append(f"scenario r: Redis store/memory store req/s = {num(rps, 2)}x ({num(get('r/uvmodbus', 'req_per_s'))} vs "
+                     f"{num(get('a/uvmodbus', 'req_per_s'))} in a; goal >= 0.3x)")
     if "f/uvmodbus" in runs:
         lines.append(f"scenario f: {get('f/uvmodbus', 'udp_lost') or 0} UDP requests lost and re-issued, "
                      f"{get('f/uvmodbus', 'udp_late') or 0} late replies")

@@ -29,6 +29,25 @@ const std::string_view kWriteScript =
     "redis.call('PUBLISH', KEYS[2], ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. table.concat(ARGV, ' ', 3)) "
     "return #ARGV - 2";
 
+const std::string_view kMaskScript =
+    "local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0') "
+    "local a = tonumber(ARGV[3]) "
+    "local v = bit.band(bit.bor(bit.band(cur, a), bit.band(tonumber(ARGV[4]), bit.bnot(a))), 65535) "
+    "redis.call('HSET', KEYS[1], ARGV[2], v) "
+    "redis.call('PUBLISH', KEYS[2], ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. v) "
+    "return v";
+
+const std::string_view kReadWriteScript =
+    "local w = tonumber(ARGV[4]) "
+    "local args = {} "
+    "for i = 5, #ARGV do args[#args + 1] = w + i - 5; args[#args + 1] = ARGV[i] end "
+    "redis.call('HSET', KEYS[1], unpack(args)) "
+    "redis.call('PUBLISH', KEYS[2], ARGV[1] .. ' ' .. ARGV[4] .. ' ' .. table.concat(ARGV, ' ', 5)) "
+    "local r = tonumber(ARGV[2]) "
+    "local fields = {} "
+    "for i = 0, tonumber(ARGV[3]) - 1 do fields[#fields + 1] = r + i end "
+    "return redis.call('HMGET', KEYS[1], unpack(fields))";
+
 const std::string_view kSeedScript =
     "local n = 0 "
     "for i = 1, #ARGV, 2 do n = n + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end "
@@ -120,6 +139,62 @@ bool decodeValues(const redis::Reply& reply, std::span<std::uint16_t> out, bool 
   return true;
 }
 
+namespace {
+
+/// "U hr": the head of a published message.
+std::string_view messageHead(char (&head)[8], std::uint8_t unitId, ModbusTable table) {
+  auto [end, ec] = std::to_chars(head, head + 4, static_cast<unsigned>(unitId));
+  (void)ec;
+  *end++ = ' ';
+  *end++ = tableCode(table)[0];
+  *end++ = tableCode(table)[1];
+  return std::string_view(head, static_cast<std::size_t>(end - head));
+}
+
+}  // namespace
+
+void appendMask(std::string& out, std::string_view key, std::string_view channel, std::uint8_t unitId,
+                std::uint16_t blockAddress, std::uint16_t andMask, std::uint16_t orMask) {
+  redis::CommandWriter w(out, 9);
+  char head[8];
+  w.arg("EVAL");
+  w.arg(kMaskScript);
+  w.arg(std::int64_t{2});
+  w.arg(key);
+  w.arg(channel);
+  w.arg(messageHead(head, unitId, ModbusTable::HoldingRegisters));
+  w.arg(static_cast<std::int64_t>(blockAddress));
+  w.arg(static_cast<std::int64_t>(andMask));
+  w.arg(static_cast<std::int64_t>(orMask));
+}
+
+void appendReadWrite(std::string& out, std::string_view key, std::string_view channel, std::uint8_t unitId,
+                     std::uint16_t readBlockAddress, std::uint16_t readCount, std::uint16_t writeBlockAddress,
+                     std::span<const std::uint16_t> values) {
+  redis::CommandWriter w(out, 9u + values.size());
+  char head[8];
+  w.arg("EVAL");
+  w.arg(kReadWriteScript);
+  w.arg(std::int64_t{2});
+  w.arg(key);
+  w.arg(channel);
+  w.arg(messageHead(head, unitId, ModbusTable::HoldingRegisters));
+  w.arg(static_cast<std::int64_t>(readBlockAddress));
+  w.arg(static_cast<std::int64_t>(readCount));
+  w.arg(static_cast<std::int64_t>(writeBlockAddress));
+  for (std::uint16_t v : values) w.arg(static_cast<std::int64_t>(v));
+}
+
+std::optional<ReadWriteAccess> readWriteAccess(std::span<const std::uint8_t> pdu) {
+  if (pdu.size() < 10 || pdu[0] != 23) return std::nullopt;
+  ReadWriteAccess a{be16(pdu, 1), be16(pdu, 3), be16(pdu, 5), be16(pdu, 7)};
+  if (a.readCount < 1 || a.readCount > 125 || a.writeCount < 1 || a.writeCount > 121 ||
+      pdu[9] != a.writeCount * 2 || pdu.size() != 10u + pdu[9]) {
+    return std::nullopt;
+  }
+  return a;
+}
+
 void appendWrite(std::string& out, std::string_view key, std::string_view channel, std::uint8_t unitId,
                  ModbusTable table, std::uint16_t blockAddress, std::span<const std::uint16_t> values) {
   redis::CommandWriter w(out, 7u + values.size());
@@ -129,12 +204,7 @@ void appendWrite(std::string& out, std::string_view key, std::string_view channe
   w.arg(key);
   w.arg(channel);
   char head[8];
-  auto [end, ec] = std::to_chars(head, head + 4, static_cast<unsigned>(unitId));
-  (void)ec;
-  *end++ = ' ';
-  *end++ = tableCode(table)[0];
-  *end++ = tableCode(table)[1];
-  w.arg(std::string_view(head, static_cast<std::size_t>(end - head)));
+  w.arg(messageHead(head, unitId, table));
   w.arg(static_cast<std::int64_t>(blockAddress));
   for (std::uint16_t v : values) w.arg(static_cast<std::int64_t>(v));
 }

@@ -52,6 +52,29 @@ extern const std::string_view kWriteScript;
 void appendWrite(std::string& out, std::string_view key, std::string_view channel, std::uint8_t unitId,
                  ModbusTable table, std::uint16_t blockAddress, std::span<const std::uint16_t> values);
 
+/// FC 22 (mask write register): one script reads the register, applies the masks, stores and
+/// publishes the result and returns it. KEYS = {hash, channel}, ARGV = {"U hr", address, and, or}.
+extern const std::string_view kMaskScript;
+void appendMask(std::string& out, std::string_view key, std::string_view channel, std::uint8_t unitId,
+                std::uint16_t blockAddress, std::uint16_t andMask, std::uint16_t orMask);
+
+/// FC 23 (read/write multiple registers), as the spec orders it: the write, then the read, in one
+/// script. KEYS = {hash, channel}, ARGV = {"U hr", read address, read count, write address, values...};
+/// returns what HMGET returns for the read range.
+extern const std::string_view kReadWriteScript;
+void appendReadWrite(std::string& out, std::string_view key, std::string_view channel, std::uint8_t unitId,
+                     std::uint16_t readBlockAddress, std::uint16_t readCount, std::uint16_t writeBlockAddress,
+                     std::span<const std::uint16_t> values);
+
+/// The two ranges of a well-formed FC 23 request (wire addresses); nullopt for anything else.
+struct ReadWriteAccess {
+  std::uint16_t readAddress = 0;
+  std::uint16_t readCount = 0;
+  std::uint16_t writeAddress = 0;
+  std::uint16_t writeCount = 0;
+};
+std::optional<ReadWriteAccess> readWriteAccess(std::span<const std::uint8_t> request);
+
 /// A published write.
 struct WriteMessage {
   std::uint8_t unitId = 0;

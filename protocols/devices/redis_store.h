@@ -9,8 +9,8 @@
 // - Each unit keeps its configured device as the request's checker and encoder: a request that is
 //   malformed or outside the tables is answered by it at once, without Redis; values read from
 //   Redis are put into it and the answer encoded from it. Its other state (identity, counters,
-//   files, FIFOs) stays per process. FC 22 and 23 (read-modify-write) answer exception 01: they are
-//   not atomic across processes yet.
+//   files, FIFOs) stays per process. FC 22 (mask write) and FC 23 (write, then read) are one
+//   script each too: atomic across processes.
 // - Redis unreachable, or not answering within the timeout: exception 04 (never a hang); the
 //   client reconnects with back-off and logs one line per outage.
 // - Every connection seeds the tables with HSETNX: the configured values only where a key is
@@ -79,6 +79,8 @@ class RedisStore final : public AsyncDevice, public std::enable_shared_from_this
   };
 
   RedisStore(RedisStoreOptions options, std::map<std::uint8_t, std::shared_ptr<DeviceContext>> units);
+  void submitMaskWrite(Unit& unit, std::uint8_t unitId, std::span<const std::uint8_t> request, Completion done);
+  void submitReadWrite(Unit& unit, std::uint8_t unitId, std::span<const std::uint8_t> request, Completion done);
   void seed(redis::Client& client);
   void published(std::string_view payload);
   void answerLocally(Unit& unit, std::uint8_t unitId, std::span<const std::uint8_t> request, const Completion& done);

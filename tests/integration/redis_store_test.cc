@@ -246,6 +246,28 @@ TEST_CASE("redis store: no reader in another process sees half of an FC16 write"
   CHECK(cb.read(10, kCount) == Registers(kCount, 1000 + kWrites - 1));
 }
 
+TEST_CASE("redis store: FC 22 and FC 23 run in Redis, seen by the other server") {
+  Redis redis;
+  Server a(redis.dir, "a.json", config(redis.port, "rmw"));
+  Server b(redis.dir, "b.json", config(redis.port, "rmw"));
+  Client ca(a.port);
+  Client cb(b.port);
+  const std::uint16_t start = 0x0012;
+  REQUIRE(modbus_write_registers(cb.get(), 4, 1, &start) == 1);
+  // The spec's example: 0x12 AND 0xF2 OR (0x25 AND NOT 0xF2) = 0x17, computed on Redis's value.
+  REQUIRE(modbus_mask_write_register(ca.get(), 4, 0x00F2, 0x0025) == 1);
+  CHECK(cb.read(4, 1) == Registers{0x17});
+  // FC 23: the write first, then the read, through A; B reads the write.
+  const std::uint16_t values[2] = {501, 502};
+  std::uint16_t readBack[4] = {};
+  REQUIRE(modbus_write_and_read_registers(ca.get(), 21, 2, values, 20, 4, readBack) == 4);
+  CHECK(Registers(readBack, readBack + 4) == Registers{0, 501, 502, 0});
+  CHECK(cb.read(21, 2) == Registers{501, 502});
+  // Outside the table: the unit's own answer, 02.
+  CHECK(modbus_write_and_read_registers(ca.get(), 99, 2, values, 0, 1, readBack) == -1);
+  CHECK(errno == EMBXILADD);
+}
+
 TEST_CASE("redis store: write observers fire in every process for a write made through any of them") {
   Redis redis;
   Server a(redis.dir, "a.json", config(redis.port, "observed"), /*logWrites=*/true);

@@ -303,12 +303,12 @@ TEST_CASE("server config: start, count and values mistakes name their key") {
 TEST_CASE("server config: unknown keys are errors naming the key") {
   CHECK(errorOf(withUnits(R"({"1": {"holding_register": {"count": 1}}})")) ==
         "units.1.holding_register: unknown key (expected one of: coils, discrete_inputs, holding_registers, "
-        "input_registers, address_offset, identity, server_id, exception_status, files, fifos)");
+        "input_registers, address_offset, identity, server_id, exception_status, files, fifos, store)");
   CHECK(errorOf(withUnits(R"({"1": {"coils": {"count": 1, "fil": 1}}})")) ==
         "units.1.coils.fil: unknown key (expected one of: start, count, values, fill, sparse)");
   CHECK(errorOf(withUnits(R"({"1": {}})", R"("singel": true)")) ==
         "singel: unknown key (expected one of: servers, single, units, broadcast_enable, missing_unit, "
-        "state_changing_diagnostics)");
+        "state_changing_diagnostics, store, redis)");
 }
 
 TEST_CASE("server config: missing sections, duplicate keys and bad JSON are reported") {

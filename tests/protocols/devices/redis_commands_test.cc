@@ -139,3 +139,33 @@ TEST_CASE("appendSeed is one EVAL of the HSETNX script over field/value pairs") 
   redis::appendCommand(expected, {"EVAL", kSeedScript, "1", "p:1:hr", "0", "11", "1", "12"});
   CHECK(out == expected);
 }
+
+TEST_CASE("appendMask and appendReadWrite are one EVAL each, with their script") {
+  std::string out;
+  appendMask(out, "p:1:hr", "p:writes", 1, 4, 0xF2F2, 0x0025);
+  std::string expected;
+  redis::appendCommand(expected, {"EVAL", kMaskScript, "2", "p:1:hr", "p:writes", "1 hr", "4", "62194", "37"});
+  CHECK(out == expected);
+  out.clear();
+  expected.clear();
+  const std::uint16_t values[] = {7, 8};
+  appendReadWrite(out, "p:1:hr", "p:writes", 1, 10, 3, 20, values);
+  redis::appendCommand(expected,
+                       {"EVAL", kReadWriteScript, "2", "p:1:hr", "p:writes", "1 hr", "10", "3", "20", "7", "8"});
+  CHECK(out == expected);
+}
+
+TEST_CASE("readWriteAccess gives both ranges of a well-formed FC 23 only") {
+  auto a = readWriteAccess(Bytes{23, 0, 3, 0, 6, 0, 14, 0, 2, 4, 0, 0xFF, 0, 0xFF});
+  REQUIRE(a.has_value());
+  CHECK(a->readAddress == 3);
+  CHECK(a->readCount == 6);
+  CHECK(a->writeAddress == 14);
+  CHECK(a->writeCount == 2);
+  CHECK_FALSE(readWriteAccess(Bytes{23, 0, 3, 0, 0, 0, 14, 0, 1, 2, 0, 1}).has_value());     // read 0
+  CHECK_FALSE(readWriteAccess(Bytes{23, 0, 3, 0, 126, 0, 14, 0, 1, 2, 0, 1}).has_value());   // read 126
+  CHECK_FALSE(readWriteAccess(Bytes{23, 0, 3, 0, 1, 0, 14, 0, 122, 244}).has_value());       // write 122
+  CHECK_FALSE(readWriteAccess(Bytes{23, 0, 3, 0, 1, 0, 14, 0, 1, 4, 0, 1}).has_value());     // byte count
+  CHECK_FALSE(readWriteAccess(Bytes{23, 0, 3, 0, 1, 0, 14, 0, 1, 2, 0}).has_value());        // short
+  CHECK_FALSE(readWriteAccess(Bytes{16, 0, 3, 0, 1, 0, 14, 0, 1, 2, 0, 1}).has_value());
+}

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "protocols/redis/redis_client.h"
-#include "reactor/log.h"
 #include "reactor/protocol.h"
 #include "reactor/reactor.h"
 #include "tests/support/reactor_harness.h"
@@ -17,11 +16,6 @@ using reactor::testing::runReactor;
 using reactor::testing::stopIfRunning;
 
 namespace {
-
-const bool kQuiet = [] {
-  reactor::log::setLevel(reactor::log::Level::Error);
-  return true;
-}();
 
 /// Answers `+PONG n` to PINGs once `expected` of them have arrived (all at once), or never when
 /// `expected` is 0. Counts connections.

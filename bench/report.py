@@ -19,6 +19,7 @@ SCENARIOS = {
     "hs": "TLS: connect + full handshake + 1 request + close",
     "s": "FC3 x10, 100 conns, depth 1, simulator (uint16 + increment)",
     "p": "FC16 x10, 100 conns, depth 1, by store",
+    "r": "FC3 x10, 100 conns, depth 1, unit in Redis (store: redis)",
 }
 
 
@@ -170,6 +171,10 @@ def ratios(runs):
             if sync == "periodic":
                 text += "; target >= 0.9x"
             lines.append(text)
+    if "r/uvmodbus" in runs and "a/uvmodbus" in runs:
+        rps = ratio(get("r/uvmodbus", "req_per_s"), get("a/uvmodbus", "req_per_s"))
+        lines.append(f"scenario r: Redis store/memory store req/s = {num(rps, 2)}x ({num(get('r/uvmodbus', 'req_per_s'))} vs "
+                     f"{num(get('a/uvmodbus', 'req_per_s'))} in a; goal >= 0.3x)")
     if "f/uvmodbus" in runs:
         lines.append(f"scenario f: {get('f/uvmodbus', 'udp_lost') or 0} UDP requests lost and re-issued, "
                      f"{get('f/uvmodbus', 'udp_late') or 0} late replies")

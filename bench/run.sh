@@ -4,10 +4,12 @@
 # BENCHMARKS.md. Servers run pinned to CPU 0, the load to CPU 1. Scenarios f (UDP), g (RTU over a
 # pseudo-terminal) and h (TLS) run against uvmodbus-bench-server; scenario s runs scenario a's
 # load against uvmodbus-simulator (typed uint16 cells, one increment action in the read range);
-# scenario p writes (FC16 x10) to the memory store and to the persistent store with each sync policy.
+# scenario p writes (FC16 x10) to the memory store and to the persistent store with each sync policy;
+# scenario r runs scenario a's load against uvmodbus-server with its unit in Redis ("store":
+# "redis", a redis-server started here on CPU 0 beside the server), reported as a ratio to a.
 #
 #   bench/run.sh [BUILD_DIR] [--quick] [--repeat N] [--only uvmodbus,libmodbus,pymodbus]
-#                [--scenarios a,b,c,d,e,f,g,h,s,p] [--endpoint-options ':backlog=1024'] [--out FILE]
+#                [--scenarios a,b,c,d,e,f,g,h,s,p,r] [--endpoint-options ':backlog=1024'] [--out FILE]
 #
 # BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-simulator, uvmodbus-loadgen,
 # libmodbus-server and uvmodbus-bench-server (configure with -DUVMODBUS_BENCH=ON); this script
@@ -26,7 +28,7 @@ QUICK=0
 REPEAT=1
 ENDPOINT_OPTIONS=""
 ONLY="uvmodbus,libmodbus,pymodbus"
-SCENARIOS="a,b,c,d,e,f,g,h,s,p"
+SCENARIOS="a,b,c,d,e,f,g,h,s,p,r"
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,7 +60,7 @@ case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a count >= 1" >&2;
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 runs() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in a|b|c|d|e|f|g|h|s|p) ;; *) echo "run.sh: unknown scenario $s (a..h, s, p)" >&2; exit 2 ;; esac
+  case "$s" in a|b|c|d|e|f|g|h|s|p|r) ;; *) echo "run.sh: unknown scenario $s (a..h, s, p, r)" >&2; exit 2 ;; esac
 done
 # Scenarios f, g and h measure uvmodbus only (on uvmodbus-bench-server).
 wants_bench() { wants uvmodbus && { runs f || runs g || runs h; }; }
@@ -68,6 +70,11 @@ for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants uvmodbus &&
   [ -x "$tool" ] || { echo "run.sh: missing $tool (build with -DUVMODBUS_BENCH=ON)" >&2; exit 2; }
 done
 [ -x "$PY" ] || { echo "run.sh: $PY is missing" >&2; exit 2; }
+
+REDIS_SERVER=/usr/bin/redis-server
+if wants uvmodbus && runs r && [ ! -x "$REDIS_SERVER" ]; then
+  echo "run.sh: scenario r needs $REDIS_SERVER (scripts/setup.sh installs redis-server)" >&2; exit 2
+fi
 
 if wants uvmodbus && runs h && ! command -v openssl >/dev/null; then
   echo "run.sh: scenario h needs the openssl command" >&2; exit 2
@@ -166,6 +173,18 @@ start_server() {
                  "discrete_inputs": {"start": 0, "count": 10000}}}}
 JSON
       "${PIN_SERVER[@]}" "$UVSERVER" --config "$WORK/uvmodbus.json" > "$log" 2>&1 &
+      ;;
+    uvmodbus-redis)
+      # Scenario a's table, in the Redis started by redis_scenario (REDIS_PORT).
+      cat > "$WORK/uvmodbus-redis.json" <<JSON
+{"servers": [{"endpoint": "tcp:$SERVER_PORT:interface=127.0.0.1$ENDPOINT_OPTIONS", "max_connections": $maxconn, "max_connections_per_peer": $maxconn}],
+ "single": false, "store": "redis", "redis": {"endpoint": "tcp:127.0.0.1:$REDIS_PORT", "prefix": "bench"},
+ "units": {"1": {"holding_registers": {"start": 0, "count": 10000, "fill": 0},
+                 "input_registers": {"start": 0, "count": 10000},
+                 "coils": {"start": 0, "count": 10000},
+                 "discrete_inputs": {"start": 0, "count": 10000}}}}
+JSON
+      "${PIN_SERVER[@]}" "$UVSERVER" --config "$WORK/uvmodbus-redis.json" > "$log" 2>&1 &
       ;;
     simulator)
       # Scenario a's table as typed uint16 cells; the first register read (0) increments per read.
@@ -369,6 +388,41 @@ rtu_scenario() {
   echo "  g/uvmodbus done" >&2
 }
 
+# redis_scenario -- LOADGEN ARGS: scenario r. A redis-server (no persistence, its own directory in
+# $WORK) pinned beside the server, a fresh uvmodbus-server with its unit in Redis, one loadgen run
+# once the server is connected to Redis; both ended by PID.
+redis_scenario() {
+  shift  # --
+  local log="$WORK/redis.log" redis_pid i
+  REDIS_PORT=$(free_port)
+  mkdir -p "$WORK/redis"
+  "${PIN_SERVER[@]}" "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK/redis" --save '' \
+    --appendonly no > "$log" 2>&1 &
+  redis_pid=$!
+  STARTED+=("$redis_pid")
+  for i in $(seq 1 100); do  # 10 s at most
+    grep -q "Ready to accept connections" "$log" 2>/dev/null && break
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! grep -q "Ready to accept connections" "$log" 2>/dev/null; then
+    fail "r: redis-server did not start:"
+    sed 's/^/    /' "$log" >&2
+    kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null
+    return
+  fi
+  if start_server uvmodbus-redis; then
+    for i in $(seq 1 100); do  # the seeding is sent first on the connection: reads come after it
+      grep -q "redis: subscribed to" "$WORK/uvmodbus-redis.log" 2>/dev/null && break
+      sleep 0.1
+    done
+    load r uvmodbus "$@"
+    stop_server
+  fi
+  kill "$redis_pid" 2>/dev/null
+  wait "$redis_pid" 2>/dev/null
+}
+
 # repeated SCENARIO SERVER -- ARGS: scenario() REPEAT times (throughput measurements only).
 repeated() {
   local i
@@ -403,6 +457,10 @@ if runs p; then
       scenario p "$server" -- "${WRITES[@]}" --connections 100 --depth 1
     done
   done
+fi
+# r. scenario a's load with the unit in Redis: requests pipelined to a redis-server beside the server.
+if wants uvmodbus && runs r; then
+  for i in $(seq 1 "$REPEAT"); do redis_scenario -- "${CLOSED[@]}" --connections 100 --depth 1; done
 fi
 # c. idle connections: RSS before vs after.
 scenario c uvmodbus $((IDLE_CONNECTIONS + 100)) -- --idle --connections "$IDLE_CONNECTIONS" \

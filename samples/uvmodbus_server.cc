@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/config/server_startup.h"
 #include "protocols/config/store_config.h"
@@ -37,7 +38,27 @@ int startUp(const std::string& configPath, const std::function<void()>& step) {
 std::string describe(const modbus::ServerConfig& config) {
   std::size_t units = config.context->isSingle() ? 1 : config.context->unitIds().size();
   return std::to_string(config.servers.size()) + " server(s), " + std::to_string(units) + " unit(s)" +
-         (config.context->isSingle() ? " (single: every unit id)" : "");
+         (config.context->isSingle() ? " (single: every unit id)" : "") +
+         (config.redisUnits.empty() ? "" : ", " + std::to_string(config.redisUnits.size()) + " unit(s) in Redis");
+}
+
+/// --log-writes: one line per client write to coils or holding registers, through the write
+/// observers of each TCP and TLS server (with units in Redis, writes made through any process).
+void logWrites(const std::vector<std::unique_ptr<modbus::ModbusServer>>& servers) {
+  for (const auto& server : servers) {
+    modbus::ModbusServerFactory* factory = nullptr;
+    if (auto* tcp = dynamic_cast<modbus::ModbusTcpServer*>(server.get())) factory = &tcp->factory();
+    if (auto* tls = dynamic_cast<modbus::ModbusTlsServer*>(server.get())) factory = &tls->factory();
+    if (factory == nullptr) continue;
+    for (auto table : {modbus::ModbusTable::Coils, modbus::ModbusTable::HoldingRegisters}) {
+      factory->subscribeWrites(std::nullopt, table, {}, [](const modbus::WriteEvent& e) {
+        std::string values;
+        for (std::uint16_t v : e.values) values += " " + std::to_string(v);
+        reactor::log::info("write: unit ", static_cast<int>(e.unitId), " ", modbus::modbusTableName(e.table), " ",
+                           e.address, " =", values);
+      });
+    }
+  }
 }
 
 }  // namespace
@@ -48,6 +69,7 @@ int main(int argc, char** argv) {
   std::string levelName = "info";
   bool checkOnly = false;
   bool resetState = false;
+  bool writesLogged = false;
   app.add_option("-c,--config", configPath, "The configuration file (see docs/configuration.md)")->required();
   app.add_option("--log-level", levelName, "How much to log")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
@@ -58,6 +80,9 @@ int main(int argc, char** argv) {
   app.add_flag("--reset-state", resetState,
                "Replace the stored values of every persistent unit by the configured ones (the way out when "
                "the tables of a unit changed since its state file was written)");
+  app.add_flag("--log-writes", writesLogged,
+               "Log every client write to coils and holding registers (write observers; with units in Redis, "
+               "writes made through any server sharing the prefix)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -113,6 +138,7 @@ int main(int argc, char** argv) {
     servers = modbus::startServers(reactor, config);
   });
   if (rc != kExitOk) return rc;
+  if (writesLogged) logWrites(servers);
   reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
   servers.clear();

@@ -10,12 +10,13 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev libserialport-dev libmbedtls-dev nlohmann-json3-dev libcli11-dev libhttp-parser-dev
+  libhiredis-dev
   liblua5.4-dev
 )
 if [ "${1:-all}" != server ]; then
   PACKAGES+=(
     clang libclang-rt-14-dev doctest-dev curl
-    libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl
+    libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl redis-server
   )
 fi
 

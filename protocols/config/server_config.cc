@@ -157,14 +157,18 @@ std::shared_ptr<typename TableTraits<Value>::Block> parseTable(const Node& table
 struct StoreChoice {
   StoreKind defaultStore = StoreKind::Memory;
   std::vector<PersistentUnit>* persistentUnits = nullptr;
+  std::map<std::uint8_t, std::shared_ptr<DeviceContext>>* redisUnits = nullptr;
+  /// The unit's own "store", else the top-level one.
+  StoreKind of(const Node& unit) const {
+    return unit.json().is_object() && unit.has("store") ? config::parseStoreKind(unit.child("store")) : defaultStore;
+  }
 };
 
 /// A unit's "store" (or the default) and, for a persistent one, a check that the store can keep
 /// its tables (one range each) and its entry in `choice.persistentUnits`.
 void noteStore(const Node& unit, const std::shared_ptr<DeviceContext>& device, const StoreChoice& choice,
                const std::string& fileName) {
-  StoreKind store = unit.has("store") ? config::parseStoreKind(unit.child("store")) : choice.defaultStore;
-  if (store != StoreKind::Persistent) return;
+  if (choice.of(unit) != StoreKind::Persistent) return;
   try {
     persistentLayout(*device);
   } catch (const std::invalid_argument& e) {
@@ -228,6 +232,9 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single, const 
     if (only.json().is_object() && only.has("remote")) {
       only.child("remote").fail("a remote unit needs \"single\": false (a gateway serves its own unit ids)");
     }
+    if (stores.of(only) == StoreKind::Redis) {
+      only.fail("a unit in Redis needs \"single\": false (its keys are named by unit id)");
+    }
     auto device = parseUnit(only);
     noteStore(only, device, stores, "single.state");
     return ServerContext::single(device);
@@ -244,6 +251,10 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single, const 
     if (!added) unit.fail("unit " + std::to_string(*id) + " is defined twice (also as \"" + previous->second + "\")");
     if (remotes != nullptr && unit.json().is_object() && unit.has("remote")) {
       remotes->emplace(static_cast<std::uint8_t>(*id), parseRemote(unit));
+      continue;
+    }
+    if (stores.of(unit) == StoreKind::Redis) {
+      stores.redisUnits->emplace(static_cast<std::uint8_t>(*id), parseUnit(unit));
       continue;
     }
     auto device = parseUnit(unit);
@@ -472,14 +483,19 @@ ServerEntry parseServer(const Node& server, const ServerOptions& defaults) {
 /// Gateway units wait for a downstream answer, which only the TCP-based protocols can do: a
 /// udp: or serial: server would answer them wrongly, so the combination is refused.
 void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
-  if (config.remotes.empty()) return;
+  if (config.remotes.empty() && config.redisUnits.empty()) return;
   std::string ids;
   for (const auto& [id, remote] : config.remotes) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  const char* what = "gateway units (\"remote\"";
+  if (!config.redisUnits.empty()) {
+    what = "asynchronous units (\"remote\" or \"store\": \"redis\"";
+    for (const auto& [id, device] : config.redisUnits) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  }
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     auto kind = kindOfType(reactor::parseEndpoint(config.servers[i].endpoint).type);
     if (kind == Kind::Udp || kind == Kind::Serial) {
       throw ConfigError("servers[" + std::to_string(i) + "].endpoint: a " + kindName(*kind) +
-                        ": server cannot answer the gateway units (\"remote\": unit " + ids +
+                        ": server cannot answer the " + what + ": unit " + ids +
                         "); serve them on tcp: or tls: endpoints, or give the units tables");
     }
   }
@@ -491,7 +507,7 @@ ServerConfig parseServerConfig(std::string_view text) {
   Json json = parseJson(text);  // its errors, a number overflow included, are ConfigErrors
   Node root(json, "");
   root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics",
-                     "store", "persistence"});
+                     "store", "persistence", "redis"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
   if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
 
@@ -509,8 +525,14 @@ ServerConfig parseServerConfig(std::string_view text) {
   StoreChoice stores;
   if (root.has("store")) stores.defaultStore = config::parseStoreKind(root.child("store"));
   stores.persistentUnits = &config.persistentUnits;
+  stores.redisUnits = &config.redisUnits;
   if (root.has("persistence")) config.persistence = config::parsePersistence(root.child("persistence"));
   config.context = parseUnits(root.child("units"), single, stores, &config.remotes);
+  if (root.has("redis")) config.redis = config::parseRedisStoreConfig(root.child("redis"));
+  if (!config.redisUnits.empty() && !config.redis) {
+    root.fail("units are stored in Redis (\"store\": \"redis\") but there is no \"redis\" object "
+              "(e.g. \"redis\": {\"endpoint\": \"tcp:127.0.0.1:6379\"})");
+  }
   refuseRemotesOnDatagramAndSerial(config);
   if (!config.persistentUnits.empty() && !config.persistence) {
     root.fail("missing \"persistence\" (" + config.persistentUnits.front().jsonPath +

@@ -14,6 +14,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/config/config_error.h"
+#include "protocols/config/redis_store_config.h"
 #include "protocols/config/store_config.h"
 #include "protocols/servers/server_options.h"
 #include "protocols/servers/tls_server_options.h"
@@ -53,6 +54,10 @@ struct ServerConfig {
   /// Their devices are in `context` with the configured (in-memory) values until a PersistentStore
   /// opens them (uvmodbus-server does before it starts the servers).
   std::vector<PersistentUnit> persistentUnits;
+  /// Units whose "store" is "redis" (not in `context`): startServers serves them from Redis, with
+  /// these devices as their layout, seed values and per-process state. `redis` is set with them.
+  std::map<std::uint8_t, std::shared_ptr<DeviceContext>> redisUnits;
+  std::optional<RedisStoreConfig> redis;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "protocols/devices/redis_store.h"
 #include "protocols/devices/remote_device.h"
 #include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
@@ -34,6 +35,16 @@ std::vector<std::unique_ptr<ModbusServer>> buildServers(reactor::Reactor& reacto
       remotes.emplace(unitId, RemoteDevice::fromEndpoint(reactor, remote.endpoint, options));
     }
   }
+  // Units in Redis: one store (two connections) for all of them, shared by every server.
+  std::shared_ptr<RedisStore> redis;
+  if (mode == StartMode::Serve && !config.redisUnits.empty() && config.redis) {
+    redis = RedisStore::create(reactor, config.redis->options, config.redisUnits);
+  }
+  auto serveRedisUnits = [&redis, &config](ModbusServerFactory& factory) {
+    if (!redis) return;
+    for (const auto& [unitId, device] : config.redisUnits) factory.setAsyncDevice(unitId, redis);
+    redis->addFactory(factory);
+  };
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     const ServerEntry& entry = config.servers[i];
     const std::string where = "servers[" + std::to_string(i) + "].endpoint: ";
@@ -42,6 +53,7 @@ std::vector<std::unique_ptr<ModbusServer>> buildServers(reactor::Reactor& reacto
       if (entry.tls) {
         auto tls = std::make_unique<ModbusTlsServer>(reactor, config.context, *entry.tls, entry.options);
         for (const auto& [unitId, device] : remotes) tls->factory().setAsyncDevice(unitId, device);
+        serveRedisUnits(tls->factory());
         mode == StartMode::Check ? tls->check(entry.endpoint) : void(tls->listen(entry.endpoint));
         server = std::move(tls);
       } else {
@@ -51,6 +63,7 @@ std::vector<std::unique_ptr<ModbusServer>> buildServers(reactor::Reactor& reacto
         // Requests are only read once the reactor runs, so the gateway units are in place in time.
         if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) {
           for (const auto& [unitId, device] : remotes) tcp->factory().setAsyncDevice(unitId, device);
+          serveRedisUnits(tcp->factory());
         }
       }
     } catch (const reactor::EndpointError& e) {

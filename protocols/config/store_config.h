@@ -23,6 +23,7 @@ namespace modbus {
 enum class StoreKind {
   Memory,      ///< in the process (the default): lost when it ends
   Persistent,  ///< a memory-mapped state file per device under persistence.dir (docs/persistence.md)
+  Redis,       ///< hashes in a Redis server shared by every process on the same prefix (docs/scaling.md)
 };
 
 /// "persistence": {"dir": PATH, "sync": "none" | "periodic" | "always", "interval": SECONDS}.

@@ -14,7 +14,8 @@ StoreKind parseStoreKind(const Node& store) {
   const std::string name = store.string();
   if (name == "memory") return StoreKind::Memory;
   if (name == "persistent") return StoreKind::Persistent;
-  store.fail("\"" + name + "\" is not a store (use \"memory\" or \"persistent\")");
+  if (name == "redis") return StoreKind::Redis;
+  store.fail("\"" + name + "\" is not a store (use \"memory\", \"persistent\" or \"redis\")");
 }
 
 PersistenceSettings parsePersistence(const Node& persistence) {

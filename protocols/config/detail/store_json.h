@@ -7,7 +7,7 @@
 
 namespace modbus::config {
 
-/// The one reader of a "store" value (top level or per unit): "memory" or "persistent". Any
+/// The one reader of a "store" value (top level or per unit): "memory", "persistent" or "redis". Any
 /// other value fails naming the path and listing the accepted ones. A new store adds its name here.
 StoreKind parseStoreKind(const Node& store);
 

@@ -94,9 +94,9 @@ TEST_CASE("store config: sync and interval are read") {
 
 TEST_CASE("store config: an unknown store is an error naming its path and the accepted values") {
   CHECK(errorOf(withUnits(kUnits, R"("store": "disk")")) ==
-        "store: \"disk\" is not a store (use \"memory\" or \"persistent\")");
+        "store: \"disk\" is not a store (use \"memory\", \"persistent\" or \"redis\")");
   CHECK(errorOf(withUnits(R"({"4": {"store": "sql", "coils": {"count": 1}}})")) ==
-        "units.4.store: \"sql\" is not a store (use \"memory\" or \"persistent\")");
+        "units.4.store: \"sql\" is not a store (use \"memory\", \"persistent\" or \"redis\")");
   CHECK(errorOf(withUnits(kUnits, R"("store": 1)")) == "store: expected a string, got a number");
 }
 

@@ -226,7 +226,7 @@ TEST_CASE("simulator http: a change rate simulates some of the requests, not all
   for (int i = 0; i < 10; ++i) CHECK(client.read10() == 0);
 }
 
-TEST_CASE("simulator http: Empty sends no answer; the client times out, then is answered again") {
+TEST_CASE("simulator http: Empty sends no answer, the client times out, then is answered again") {
   Simulator sim;
   simulate(sim, {{"response_type", 2}, {"response_clear_after", 1}});
   Client client(sim.modbusPort, 0.5);
@@ -286,7 +286,7 @@ TEST_CASE("simulator http: Delayed answers late: a short timeout misses it, a lo
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= 0.9);
 }
 
-TEST_CASE("simulator http: Monitor records the client's calls; Server lists its connection and counters") {
+TEST_CASE("simulator http: Monitor records the client's calls, Server lists its connection and counters") {
   Simulator sim;
   sim.post("calls", {{"submit", "Monitor"}, {"range_start", 10}, {"range_stop", 10}, {"function", {3}}, {"show_hex", true}});
   Client client(sim.modbusPort, 3);
@@ -307,7 +307,7 @@ TEST_CASE("simulator http: Monitor records the client's calls; Server lists its 
   CHECK(page.find("03 00 0a 00 01") != std::string::npos);
 }
 
-TEST_CASE("simulator http: Restart restarts the Modbus side; HTTP carries on") {
+TEST_CASE("simulator http: Restart restarts the Modbus side, HTTP carries on") {
   Simulator sim;
   {
     Client client(sim.modbusPort, 3);

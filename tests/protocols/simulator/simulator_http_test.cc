@@ -127,7 +127,7 @@ TEST_CASE("simulator http: registers filter by type, action and writable") {
   CHECK(writable["register_rows"].size() == 6);  // 1, 2, 3, 10, 20-21, 30-31
 }
 
-TEST_CASE("simulator http: errors are {result: error, error: ...}; a body that is not JSON is 400") {
+TEST_CASE("simulator http: errors are {result: error, error: ...}, a body that is not JSON is 400") {
   App app;
   const Json noSubmit = app.post("registers", {{"range_start", 1}});
   CHECK(noSubmit == Json{{"result", "error"}, {"error", "submit: missing (\"Register\", \"Set\", ...)"}});
@@ -271,7 +271,7 @@ TEST_CASE("simulator http: static files are served from their folder and never f
   std::filesystem::remove_all(base);
 }
 
-TEST_CASE("simulator http: query strings become form fields; repeated fields a list") {
+TEST_CASE("simulator http: query strings become form fields, repeated fields a list") {
   CHECK(Json::parse(*queryAsJson("a=1&b=x+y%21&f=3&f=4&empty=")) ==
         Json{{"a", "1"}, {"b", "x y!"}, {"f", {"3", "4"}}, {"empty", ""}});
   CHECK_FALSE(queryAsJson("a=%zz").has_value());

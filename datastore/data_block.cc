@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "datastore/wire_codec.h"
+
 namespace modbus {
 namespace {
 
@@ -53,15 +55,13 @@ std::vector<std::uint16_t> RegisterBlock::getValues(std::uint16_t address, std::
 
 ExceptionCode RegisterBlock::getValues(std::uint16_t address, std::span<std::uint16_t> out) {
   if (out.empty()) return ExceptionCode::None;
-  std::vector<std::uint8_t> wire(out.size() * 2);
+  std::vector<std::uint8_t> bytes(out.size() * 2);
   ExceptionCode code =
       forEachPiece(address, out.size(), [&](std::uint16_t a, std::uint16_t n, std::size_t first) {
-        return readRegisters(a, n, wire.data() + 2 * first);
+        return readRegisters(a, n, bytes.data() + 2 * first);
       });
   if (code != ExceptionCode::None) return code;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<std::uint16_t>((wire[2 * i] << 8) | wire[2 * i + 1]);
-  }
+  wire::loadRegisters(bytes.data(), out.size(), out.data());
   return ExceptionCode::None;
 }
 
@@ -72,13 +72,10 @@ ExceptionCode RegisterBlock::setValues(std::uint16_t address, std::span<const st
   if (values.size() > 0xFFFF && !validateWriteWhole(*this, address, values.size())) {
     return ExceptionCode::IllegalDataAddress;
   }
-  std::vector<std::uint8_t> wire(values.size() * 2);
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    wire[2 * i] = static_cast<std::uint8_t>(values[i] >> 8);
-    wire[2 * i + 1] = static_cast<std::uint8_t>(values[i] & 0xFF);
-  }
+  std::vector<std::uint8_t> bytes(values.size() * 2);
+  wire::storeRegisters(values.data(), values.size(), bytes.data());
   return forEachPiece(address, values.size(), [&](std::uint16_t a, std::uint16_t n, std::size_t first) {
-    return writeRegisters(a, n, wire.data() + 2 * first);
+    return writeRegisters(a, n, bytes.data() + 2 * first);
   });
 }
 
@@ -113,7 +110,7 @@ ExceptionCode BitBlock::getValues(std::uint16_t address, std::span<bool> out) {
         return readBits(a, n, packed.data() + first / 8);
       });
   if (code != ExceptionCode::None) return code;
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = (packed[i / 8] >> (i % 8)) & 1;
+  wire::unpackBits(packed.data(), out.size(), out.data());
   return ExceptionCode::None;
 }
 
@@ -124,9 +121,7 @@ ExceptionCode BitBlock::setValues(std::uint16_t address, std::span<const bool> v
     return ExceptionCode::IllegalDataAddress;
   }
   std::vector<std::uint8_t> packed((values.size() + 7) / 8);
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (values[i]) packed[i / 8] = static_cast<std::uint8_t>(packed[i / 8] | (1u << (i % 8)));
-  }
+  wire::packBits(values.data(), values.size(), packed.data());
   return forEachPiece(address, values.size(), [&](std::uint16_t a, std::uint16_t n, std::size_t first) {
     return writeBits(a, n, packed.data() + first / 8);
   });

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "datastore/wire_codec.h"
+
 namespace modbus {
 namespace {
 
@@ -12,10 +14,6 @@ void checkFits(std::uint16_t address, std::size_t count) {
   if (!fitsAddressSpace(address, count)) {
     throw std::invalid_argument("modbus::SequentialDataBlock: block reaches past address 65535");
   }
-}
-
-bool covers(std::uint16_t start, std::size_t size, std::uint16_t address, std::uint16_t count) {
-  return address >= start && std::size_t{address} + count <= std::size_t{start} + size;
 }
 
 }  // namespace
@@ -34,27 +32,20 @@ std::shared_ptr<SequentialDataBlock<std::uint16_t>> SequentialDataBlock<std::uin
 }
 
 bool SequentialDataBlock<std::uint16_t>::validate(std::uint16_t address, std::uint16_t count) const {
-  return covers(address_, values_.size(), address, count);
+  return wire::covers(address_, values_.size(), address, count);
 }
 
 ExceptionCode SequentialDataBlock<std::uint16_t>::readRegisters(std::uint16_t address, std::uint16_t count,
                                                                 std::uint8_t* outBigEndian) {
   if (!validate(address, count)) return ExceptionCode::IllegalDataAddress;
-  const std::uint16_t* src = values_.data() + (address - address_);
-  for (std::size_t i = 0; i < count; ++i) {
-    outBigEndian[2 * i] = static_cast<std::uint8_t>(src[i] >> 8);
-    outBigEndian[2 * i + 1] = static_cast<std::uint8_t>(src[i] & 0xFF);
-  }
+  wire::storeRegisters(values_.data() + (address - address_), count, outBigEndian);
   return ExceptionCode::None;
 }
 
 ExceptionCode SequentialDataBlock<std::uint16_t>::writeRegisters(std::uint16_t address, std::uint16_t count,
                                                                  const std::uint8_t* inBigEndian) {
   if (!validate(address, count)) return ExceptionCode::IllegalDataAddress;
-  std::uint16_t* dst = values_.data() + (address - address_);
-  for (std::size_t i = 0; i < count; ++i) {
-    dst[i] = static_cast<std::uint16_t>((inBigEndian[2 * i] << 8) | inBigEndian[2 * i + 1]);
-  }
+  wire::loadRegisters(inBigEndian, count, values_.data() + (address - address_));
   return ExceptionCode::None;
 }
 
@@ -76,28 +67,20 @@ std::shared_ptr<SequentialDataBlock<bool>> SequentialDataBlock<bool>::create(std
 }
 
 bool SequentialDataBlock<bool>::validate(std::uint16_t address, std::uint16_t count) const {
-  return covers(address_, bits_.size(), address, count);
+  return wire::covers(address_, bits_.size(), address, count);
 }
 
 ExceptionCode SequentialDataBlock<bool>::readBits(std::uint16_t address, std::uint16_t count,
                                                   std::uint8_t* outPacked) {
   if (!validate(address, count)) return ExceptionCode::IllegalDataAddress;
-  const std::uint8_t* src = bits_.data() + (address - address_);
-  const std::size_t bytes = (std::size_t{count} + 7) / 8;
-  for (std::size_t b = 0; b < bytes; ++b) {
-    const std::size_t n = std::min<std::size_t>(8, count - 8 * b);
-    unsigned packed = 0;
-    for (std::size_t k = 0; k < n; ++k) packed |= unsigned{src[8 * b + k]} << k;
-    outPacked[b] = static_cast<std::uint8_t>(packed);
-  }
+  wire::packBits(bits_.data() + (address - address_), count, outPacked);
   return ExceptionCode::None;
 }
 
 ExceptionCode SequentialDataBlock<bool>::writeBits(std::uint16_t address, std::uint16_t count,
                                                    const std::uint8_t* inPacked) {
   if (!validate(address, count)) return ExceptionCode::IllegalDataAddress;
-  std::uint8_t* dst = bits_.data() + (address - address_);
-  for (std::size_t i = 0; i < count; ++i) dst[i] = (inPacked[i / 8] >> (i % 8)) & 1;
+  wire::unpackBits(inPacked, count, bits_.data() + (address - address_));
   return ExceptionCode::None;
 }
 

@@ -114,7 +114,9 @@ def start_browser(scratch):
     try:
         return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     except Exception as error:  # noqa: BLE001  (WebDriverException and OS errors alike)
-        raise Skip(f"chromium cannot start: {error}".strip())
+        # The driver's message ends in a native stack trace: its first lines say why.
+        reason = " ".join(line.strip() for line in str(error).splitlines()[:3] if line.strip())
+        raise Skip(f"chromium cannot start: {reason}")
 
 
 def wait_for(driver, condition, what):

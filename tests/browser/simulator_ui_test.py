@@ -185,6 +185,26 @@ def case_float32_set_in_ui_reads_back_over_modbus(driver, sim):
     assert value == -12.625, f"pymodbus read {value} ({response.registers}), not -12.625"
 
 
+def case_refused_value_shows_in_status_and_changes_nothing(driver, sim):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    open_ui(driver, sim)
+    for typed, expected in (("70000", "70000 is outside the range of uint16"), ("abc", "abc is not a number")):
+        driver.find_element(By.CSS_SELECTOR, 'td.value[data-register="10"]').click()
+        field = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'input.edit[data-register="10"]'), "the editor")[0]
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(typed, Keys.ENTER)
+        wait_for(driver, lambda d: expected in (text_of(d, "#status") or ""), f"the status line to say {expected!r}")
+        assert "error" in driver.find_element(By.ID, "status").get_attribute("class")
+        field.send_keys(Keys.ESCAPE)
+    client = modbus_client(sim)
+    try:
+        response = client.read_holding_registers(10, 1, slave=UNIT)
+        assert not response.isError() and response.registers == [1234], f"register 10 changed: {response}"
+    finally:
+        client.close()
+
+
 def case_exception_04_injected_in_ui_reaches_modbus_client(driver, sim):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select

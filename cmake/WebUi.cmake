@@ -3,6 +3,15 @@
 # `npm ci`) become ${CMAKE_BINARY_DIR}/web_assets.cc, regenerated when any of them changes.
 set(UVMODBUS_WEB_DIR ${CMAKE_CURRENT_SOURCE_DIR}/web)
 set(UVMODBUS_UPLOT_DIST ${UVMODBUS_WEB_DIR}/node_modules/uplot/dist)
+# scripts/setup.sh runs `npm ci`; a checkout configured without it (a new worktree, a bare cmake
+# call) gets the same step here, once, when npm is there.
+if(NOT EXISTS ${UVMODBUS_UPLOT_DIST}/uPlot.iife.min.js)
+  find_program(UVMODBUS_NPM npm)
+  if(UVMODBUS_NPM)
+    message(STATUS "web/node_modules is missing: npm ci in web/ (scripts/setup.sh does this too)")
+    execute_process(COMMAND ${UVMODBUS_NPM} ci --no-audit --no-fund WORKING_DIRECTORY ${UVMODBUS_WEB_DIR})
+  endif()
+endif()
 if(NOT EXISTS ${UVMODBUS_UPLOT_DIST}/uPlot.iife.min.js)
   message(FATAL_ERROR "web/node_modules/uplot is missing: the simulator's web UI needs it. "
                       "Run `bash scripts/setup.sh server` (or `npm ci` in web/) first.")

@@ -10,6 +10,7 @@
 #include <exception>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 #include "protocols/simulator/log_ring.h"
 #include "protocols/simulator/simulator_http.h"
 #include "protocols/simulator/simulator_server.h"
+#include "protocols/simulator/web_ui.h"
 #include "samples/command_startup.h"
 #ifdef UVMODBUS_HAVE_LUA
 #include "protocols/simulator/lua/lua_actions.h"
@@ -33,6 +35,9 @@
 
 namespace uvmodbus_simulator {
 extern const char* const kDefaultSetup;  // simulator_default_setup.cc, generated from config/simulator.json
+}
+namespace uvmodbus_web {
+std::span<const modbus::WebAsset> assets();  // web_assets.cc, generated from web/ (cmake/WebUi.cmake)
 }
 
 namespace {
@@ -150,6 +155,8 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   }
   httpOptions.staticFolder = httpStatic;
+  const modbus::WebUi webUi(uvmodbus_web::assets());  // the live UI at / (SimulatorHttp copies it)
+  httpOptions.ui = &webUi;
   modbus::SimulatorSetupOptions options;
   if (!customActions.empty()) {
 #ifdef UVMODBUS_HAVE_LUA

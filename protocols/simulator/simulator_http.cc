@@ -8,6 +8,7 @@
 #include "protocols/simulator/detail/simulator_http_api.h"
 #include "protocols/simulator/log_ring.h"
 #include "protocols/simulator/simulator_server.h"
+#include "protocols/simulator/web_ui.h"
 #include "reactor/endpoints.h"
 
 namespace modbus {
@@ -77,9 +78,15 @@ std::optional<std::string> queryAsJson(std::string_view query) {
 SimulatorHttp::SimulatorHttp(SimulatorServer& simulator, LogRing* log, SimulatorHttpOptions options)
     : simulator_(simulator), log_(log), options_(std::move(options)), router_(std::make_shared<http::Router>()) {
   simulator_.calls();  // hooks the call monitor into the servers runForever starts
-  router_->get("/", [](http::Request&) {
-    return http::Response::text(200, simulator_http::renderIndex(), "text/html; charset=utf-8");
-  });
+  if (options_.ui != nullptr) {
+    router_->get("/", options_.ui->indexHandler());
+    router_->get("/ui/*", options_.ui->fileHandler());
+    router_->get("/favicon.ico", options_.ui->iconHandler());  // browsers ask every page for it
+  } else {
+    router_->get("/", [](http::Request&) {
+      return http::Response::text(200, simulator_http::renderIndex(), "text/html; charset=utf-8");
+    });
+  }
   for (const char* view : {"registers", "calls", "log", "server"}) {
     const std::string name = view;
     router_->get("/api/" + name, [this, name](http::Request& r) { return page(name, r); });

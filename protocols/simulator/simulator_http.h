@@ -1,7 +1,8 @@
 // SimulatorHttp: the HTTP half of pymodbus's ModbusSimulatorServer, on protocols/http/ and the same
 // reactor and datastore as the Modbus servers (no locks: both run on the reactor thread).
 // Routes (pymodbus's, docs/simulator.md "HTTP"):
-//   GET  /                          an index page linking the four views
+//   GET  /                          the live web UI (web_ui.h) when one is given, else an index page
+//                                   linking the four views; GET /ui/<file>: the UI's files
 //   GET  /api/registers|calls|log|server     server-rendered HTML pages; the query is the form
 //   POST /restapi/registers|calls|log|server  JSON in, JSON out (simulator_http_api.h's shapes)
 //   GET  /api/log?submit=Download   the kept log as a text file
@@ -30,10 +31,12 @@ namespace modbus {
 
 class SimulatorServer;
 class LogRing;
+class WebUi;
 
 struct SimulatorHttpOptions {
   std::string token{};                   ///< non-empty: the bearer token every request must carry
   std::filesystem::path staticFolder{};  ///< empty: no static files
+  const WebUi* ui = nullptr;             ///< the live UI at / and /ui/ (copied in); null: the plain index page
 };
 
 class SimulatorHttp {

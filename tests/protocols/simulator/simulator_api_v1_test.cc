@@ -190,7 +190,7 @@ TEST_CASE("api v1: a typed set writes a float32 in its cell's word order and rea
   CHECK(r["values"][1]["address"] == 32);
 }
 
-TEST_CASE("api v1: devices go off line and back; register and device faults reach the call hook") {
+TEST_CASE("api v1: devices go off line and back, and register and device faults reach the call hook") {
   App app;
   Json d = app.call("GET", "/api/v1/devices", 200);
   REQUIRE(d["devices"].size() == 1);

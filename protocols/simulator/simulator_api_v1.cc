@@ -4,6 +4,7 @@
 #include "protocols/simulator/simulator_api_v1.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>

@@ -20,7 +20,7 @@ PACKAGES=(
 if [ "${1:-all}" != server ]; then
   PACKAGES+=(
     clang libclang-rt-14-dev doctest-dev curl
-    libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat openssl redis-server
+    libmodbus-dev python3 python3-pymodbus python3-serial python3-serial-asyncio python3-jsonschema mbpoll socat openssl redis-server
     chromium chromium-driver python3-selenium
   )
 fi

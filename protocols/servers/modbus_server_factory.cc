@@ -38,6 +38,13 @@ std::size_t ModbusServerFactory::connectionCountFrom(const std::string& host) co
   return it == perPeer_.end() ? 0 : it->second;
 }
 
+std::vector<ModbusTcpProtocol*> ModbusServerFactory::openConnections() const {
+  std::vector<ModbusTcpProtocol*> out;
+  out.reserve(connections_.size());
+  for (const auto& [p, host] : connections_) out.push_back(p);
+  return out;
+}
+
 void ModbusServerFactory::connectionOpened(ModbusTcpProtocol* p) {
   std::string host = p->transport().getPeer().host;
   ++perPeer_[host];

@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "datastore/server_context.h"
 #include "protocols/application/request_processor.h"
@@ -39,6 +40,8 @@ class ModbusServerFactory : public reactor::ServerFactory {
   const ServerOptions& options() const { return options_; }
 
   std::size_t connectionCount() const { return connections_.size(); }
+  /// The open connections, in no particular order (an operator's list: it allocates).
+  std::vector<ModbusTcpProtocol*> openConnections() const;
   /// Open connections from `host` (an IP literal).
   std::size_t connectionCountFrom(const std::string& host) const;
   /// Counts (and rate-limited log lines) of connects, disconnects, refusals, closes and pauses.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <exception>
 #include <limits>
 #include <utility>
@@ -77,8 +78,13 @@ void ModbusStreamProtocol::connectionMade() {
     }
   }
   clock_ = serverFactory_->clock();
+  // A process-wide sequence: an operator names a connection by it (the simulator's /api/v1) even
+  // when several servers (or a restart) reuse pointers and peers.
+  static std::atomic<std::uint64_t> nextConnectionId{0};
+  connectionId_ = ++nextConnectionId;
   if (clock_) {
     lastActivity_ = clock_->seconds();
+    connectedAt_ = lastActivity_;
     armDeadline();
   }
 }

@@ -71,6 +71,10 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   /// Since when this connection has made no progress (clock seconds): the start of a frame still
   /// incomplete, else the last byte received. The factory evicts the stalest to make room.
   double staleSince() const { return frameStarted_ ? frameStart_ : lastActivity_; }
+  /// This connection's number, unique in the process (1, 2, ...; 0 before connectionMade).
+  std::uint64_t connectionId() const { return connectionId_; }
+  /// When it connected (the factory's clock seconds; 0 without a clock).
+  double connectedAt() const { return connectedAt_; }
   /// Bytes received and not yet decoded: a split frame, or requests held while the output is full.
   std::size_t bufferedInput() const { return input_.readableBytes(); }
 
@@ -145,6 +149,8 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   reactor::DelayedCall continuation_;  // continueNextTurn's call, while one is due
   std::vector<reactor::DelayedCall> planned_;  // a response hook's delayed answers (cancelled on close)
   double lastActivity_ = 0;
+  double connectedAt_ = 0;
+  std::uint64_t connectionId_ = 0;
   double frameStart_ = 0;
   bool frameStarted_ = false;  // input_ holds the start of an incomplete frame
   std::size_t requests_ = 0;

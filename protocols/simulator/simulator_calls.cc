@@ -109,8 +109,16 @@ ResponsePlan SimulatorCalls::onResponse(std::uint8_t unitId, std::span<const std
   const bool watched = monitoring_ && !request.empty() && matches(request[0], request);
   if (watched) record(false, unitId, request, request);
   ResponsePlan result;
-  if (simulation_) result = plan(request, response, length);
+  auto fault = deviceFaults_.empty() ? deviceFaults_.end() : deviceFaults_.find(unitId);
+  if (fault == deviceFaults_.end() && !deviceFaults_.empty()) fault = deviceFaults_.find(kEveryUnit);
+  if (fault != deviceFaults_.end()) {
+    result = plan(fault->second.simulation, fault->second.simulated, request, response, length);
+    if (!fault->second.simulation) deviceFaults_.erase(fault);  // its "clear after" was reached
+  } else if (simulation_) {
+    result = plan(simulation_, simulated_, request, response, length);
+  }
   count(unitId, request, response.first(length));
+  if (tap_ != nullptr && !request.empty()) tap_->onCall(unitId, request, response.first(length), result);
   if (watched) {
     if (result.kind == ResponsePlan::Kind::Silence || length == 0) {
       record(true, unitId, {}, request);
@@ -124,11 +132,12 @@ ResponsePlan SimulatorCalls::onResponse(std::uint8_t unitId, std::span<const std
   return result;
 }
 
-ResponsePlan SimulatorCalls::plan(std::span<const std::uint8_t> request, std::span<std::uint8_t> response,
+ResponsePlan SimulatorCalls::plan(std::optional<CallSimulation>& simulation, std::size_t& simulated,
+                                  std::span<const std::uint8_t> request, std::span<std::uint8_t> response,
                                   std::size_t& length) {
-  const CallSimulation sim = *simulation_;  // a copy: clearAfter may end it below
-  ++simulated_;
-  if (sim.clearAfter > 0 && simulated_ >= sim.clearAfter) simulation_.reset();
+  const CallSimulation sim = *simulation;  // a copy: clearAfter may end it below
+  ++simulated;
+  if (sim.clearAfter > 0 && simulated >= sim.clearAfter) simulation.reset();
   ResponsePlan result;
   if (sim.changeRatePct && random_->uniform() * 100.0 >= *sim.changeRatePct) return result;
   switch (sim.response) {
@@ -231,6 +240,22 @@ void SimulatorCalls::startMonitor(CallFilter filter) {
 void SimulatorCalls::simulate(CallSimulation simulation) {
   simulation_ = simulation;
   simulated_ = 0;
+}
+
+void SimulatorCalls::setDeviceFault(std::uint16_t unit, CallSimulation fault) {
+  DeviceFault& f = deviceFaults_[unit];
+  f.simulation = fault;
+  f.simulated = 0;
+}
+
+const CallSimulation* SimulatorCalls::deviceFault(std::uint16_t unit) const {
+  auto it = deviceFaults_.find(unit);
+  return it == deviceFaults_.end() || !it->second.simulation ? nullptr : &*it->second.simulation;
+}
+
+std::size_t SimulatorCalls::deviceFaultRequests(std::uint16_t unit) const {
+  auto it = deviceFaults_.find(unit);
+  return it == deviceFaults_.end() ? 0 : it->second.simulated;
 }
 
 void SimulatorCalls::connectionChanged(bool connected, const reactor::Address& peer) {

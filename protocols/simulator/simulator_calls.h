@@ -10,6 +10,11 @@
 //   every unit, until Reset or until "clear after" requests have been simulated.
 // - A change rate of p % simulates each request with probability p/100 (the RandomSource decides);
 //   requests it lets through count toward "clear after" too.
+// - A device fault (setDeviceFault: a CallSimulation for one unit id, or for every unit id) wins
+//   over the running simulation for that unit's requests; it ends by clearDeviceFault or its own
+//   "clear after". With none set, it costs one emptiness test per request.
+// - A CallTap (setTap) sees every answered call after the plan is made; unset, one pointer test.
+//   The /api/v1 call stream sets one only while a client listens, so nothing is formatted otherwise.
 // - Reactor thread only (the hook runs there, and so do the HTTP handlers).
 // Tests: tests/protocols/simulator/simulator_calls_test.cc, tests/integration/simulator_http_test.cc
 #pragma once
@@ -18,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -76,6 +82,15 @@ std::string decodePdu(bool response, std::span<const std::uint8_t> pdu);
 /// pymodbus's snake_case name of a function code ("read_holding_registers"), "fc_NN" when unknown.
 std::string functionCodeSnakeName(std::uint8_t functionCode);
 
+/// What sees every answered call (the /api/v1 call stream). `response` is the PDU as the hook left
+/// it (empty: nothing is sent); `plan` says how it leaves.
+class CallTap {
+ public:
+  virtual ~CallTap() = default;
+  virtual void onCall(std::uint8_t unitId, std::span<const std::uint8_t> request,
+                      std::span<const std::uint8_t> response, const ResponsePlan& plan) = 0;
+};
+
 class SimulatorCalls final : public ResponseHook {
  public:
   static constexpr std::size_t kMaxCallRecords = 1000;
@@ -106,6 +121,20 @@ class SimulatorCalls final : public ResponseHook {
   /// Requests the running simulation has seen (toward clearAfter).
   std::size_t simulatedRequests() const { return simulated_; }
 
+  // --- device faults (per unit id; kEveryUnit: a fault for every unit id) ---
+  static constexpr std::uint16_t kEveryUnit = 256;
+  void setDeviceFault(std::uint16_t unit, CallSimulation fault);
+  void clearDeviceFault(std::uint16_t unit) { deviceFaults_.erase(unit); }
+  /// The fault set for `unit` (exactly that key), or nullptr.
+  const CallSimulation* deviceFault(std::uint16_t unit) const;
+  /// Requests the fault of `unit` has seen (toward its clearAfter).
+  std::size_t deviceFaultRequests(std::uint16_t unit) const;
+
+  // --- tap ---
+  /// `tap` sees every call from now on (nullptr: none). It must outlive its registration.
+  void setTap(CallTap* tap) { tap_ = tap; }
+  CallTap* tap() const { return tap_; }
+
   // --- counters ---
   std::uint64_t requestCount(std::uint8_t functionCode) const { return requests_[functionCode]; }
   std::uint64_t exceptionCount(std::uint8_t code) const { return exceptions_[code]; }
@@ -127,7 +156,14 @@ class SimulatorCalls final : public ResponseHook {
   bool matches(std::uint8_t functionCode, std::span<const std::uint8_t> request) const;
   void record(bool response, std::uint8_t unitId, std::span<const std::uint8_t> pdu,
               std::span<const std::uint8_t> request);
-  ResponsePlan plan(std::span<const std::uint8_t> request, std::span<std::uint8_t> response, std::size_t& length);
+  /// Applies `simulation` (reset when its clearAfter is reached), counting in `simulated`.
+  ResponsePlan plan(std::optional<CallSimulation>& simulation, std::size_t& simulated,
+                    std::span<const std::uint8_t> request, std::span<std::uint8_t> response, std::size_t& length);
+
+  struct DeviceFault {
+    std::optional<CallSimulation> simulation;
+    std::size_t simulated = 0;
+  };
 
   std::shared_ptr<const simulator::SimulatorStore> store_;
   simulator::SimulatorLayout layout_;
@@ -145,6 +181,8 @@ class SimulatorCalls final : public ResponseHook {
   std::size_t simulated_ = 0;
   std::vector<std::string> peers_;
   std::uint64_t connectionsSeen_ = 0;
+  std::map<std::uint16_t, DeviceFault> deviceFaults_;
+  CallTap* tap_ = nullptr;
 };
 
 }  // namespace modbus

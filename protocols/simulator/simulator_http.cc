@@ -7,6 +7,7 @@
 #include "protocols/http/static_files.h"
 #include "protocols/simulator/detail/simulator_http_api.h"
 #include "protocols/simulator/log_ring.h"
+#include "protocols/simulator/simulator_api_v1.h"
 #include "protocols/simulator/simulator_server.h"
 #include "protocols/simulator/web_ui.h"
 #include "reactor/endpoints.h"
@@ -92,10 +93,14 @@ SimulatorHttp::SimulatorHttp(SimulatorServer& simulator, LogRing* log, Simulator
     router_->get("/api/" + name, [this, name](http::Request& r) { return page(name, r); });
     router_->post("/restapi/" + name, [this, name](http::Request& r) { return restApi(name, r); });
   }
+  apiV1_ = std::make_unique<SimulatorApiV1>(simulator_);
+  for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) router_->add(method, "/api/v1/*", apiV1_->handler());
   if (!options_.staticFolder.empty()) {
     router_->fallback(http::StaticFiles(options_.staticFolder).handler());
   }
 }
+
+SimulatorHttp::~SimulatorHttp() = default;
 
 http::Response SimulatorHttp::handle(http::Request& request) {
   if (!options_.token.empty()) {
@@ -104,7 +109,8 @@ http::Response SimulatorHttp::handle(http::Request& request) {
     if (!authorization || authorization->size() <= scheme.size() ||
         !http::equalsIgnoreCase(authorization->substr(0, scheme.size()), scheme) ||
         !sameToken(authorization->substr(scheme.size()), options_.token)) {
-      http::Response refused = http::Response::error(401);
+      const bool v1 = request.path == "/api/v1" || request.path.rfind("/api/v1/", 0) == 0;
+      http::Response refused = v1 ? apiV1Error(401, "a bearer token is required") : http::Response::error(401);
       refused.headers.set("WWW-Authenticate", "Bearer realm=\"uvmodbus-simulator\"");
       return refused;
     }

@@ -7,6 +7,7 @@
 //   POST /restapi/registers|calls|log|server  JSON in, JSON out (simulator_http_api.h's shapes)
 //   GET  /api/log?submit=Download   the kept log as a text file
 //   GET  /<file>                    from the static folder, when one is given (never outside it)
+//   /api/v1/...                     the versioned JSON API (simulator_api_v1.h, docs/openapi.json)
 // Rules:
 // - With a token, every request needs "Authorization: Bearer <token>"; others get 401 with
 //   WWW-Authenticate. The program requires one to bind anything but a loopback address.
@@ -32,6 +33,7 @@ namespace modbus {
 class SimulatorServer;
 class LogRing;
 class WebUi;
+class SimulatorApiV1;
 
 struct SimulatorHttpOptions {
   std::string token{};                   ///< non-empty: the bearer token every request must carry
@@ -43,6 +45,7 @@ class SimulatorHttp {
  public:
   /// `simulator` (and `log`, which may be null: the Log view then answers an error) must outlive this.
   SimulatorHttp(SimulatorServer& simulator, LogRing* log, SimulatorHttpOptions options = {});
+  ~SimulatorHttp();
   SimulatorHttp(const SimulatorHttp&) = delete;
   SimulatorHttp& operator=(const SimulatorHttp&) = delete;
 
@@ -50,6 +53,8 @@ class SimulatorHttp {
   http::Response handle(http::Request& request);
   /// handle() as the server's Handler; this object must outlive the server.
   http::Handler handler();
+  /// The /api/v1 application (its routes, its call stream).
+  SimulatorApiV1& apiV1() { return *apiV1_; }
 
  private:
   http::Response page(std::string_view view, http::Request& request);
@@ -59,6 +64,7 @@ class SimulatorHttp {
   LogRing* log_;
   SimulatorHttpOptions options_;
   std::shared_ptr<http::Router> router_;
+  std::unique_ptr<SimulatorApiV1> apiV1_;
 };
 
 /// True for "127.0.0.1" (any 127.x.y.z), "::1" and "localhost".

@@ -11,6 +11,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "protocols/servers/modbus_tcp_server.h"
+#include "protocols/simulator/simulator_call_stream.h"
 #include "protocols/simulator/simulator_calls.h"
 #include "reactor/reactor.h"
 
@@ -146,4 +147,30 @@ TEST_CASE("with the simulator's response hook set and its monitor off, requests 
   CHECK(client->badReplies() == 0);
   CHECK(client->measuredAllocations() == 0);
   CHECK(calls->requestCount(3) == 2500);  // the hook did run: it counted every request
+}
+
+TEST_CASE("with the /api/v1 call stream present but nobody listening, and another unit's device fault, requests allocate nothing") {
+  reactor::Reactor r;
+  DeviceTables tables;
+  tables.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 1000);
+  auto context = ServerContext::single(std::make_shared<DeviceContext>(tables));
+  ServerOptions options;
+  auto store = std::make_shared<simulator::SimulatorStore>(1000);
+  simulator::SimulatorLayout layout;
+  layout.holdingRegisters = 1000;
+  auto calls = std::make_shared<SimulatorCalls>(store, layout, std::nullopt, nullptr);
+  CallStream stream(*calls);  // what SimulatorApiV1 holds: no client, so no tap
+  calls->setDeviceFault(7, CallSimulation{});  // the client's unit is 1: the lookup misses
+  options.responseHook = calls;
+  ModbusTcpServer server(r, context, options);
+  auto addr = server.listen("tcp:0:interface=127.0.0.1");
+  auto client = std::make_shared<LoadClient>(r, 16, 500, 2000);
+  auto connector = r.connectTCP("127.0.0.1", addr.port, std::make_shared<LoadClientFactory>(client));
+  auto guard = r.callLater(30.0, [&r] { r.stop(); });
+  r.run(false);
+  REQUIRE(client->replies() == 2500);
+  CHECK(client->badReplies() == 0);
+  CHECK(client->measuredAllocations() == 0);
+  CHECK(calls->tap() == nullptr);
+  CHECK(calls->requestCount(3) == 2500);
 }

@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   }
   httpOptions.staticFolder = httpStatic;
+  httpOptions.https = !httpCertFile.empty();
   const modbus::WebUi webUi(uvmodbus_web::assets());  // the live UI at / (SimulatorHttp copies it)
   httpOptions.ui = &webUi;
   modbus::SimulatorSetupOptions options;

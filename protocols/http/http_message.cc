@@ -56,8 +56,8 @@ std::optional<std::string> percentDecode(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> Request::queryParam(std::string_view name) const {
-  std::string_view rest = query;
+std::optional<std::string> formField(std::string_view form, std::string_view name) {
+  std::string_view rest = form;
   while (!rest.empty()) {
     std::size_t amp = rest.find('&');
     std::string_view pair = rest.substr(0, amp);
@@ -75,6 +75,24 @@ std::optional<std::string> Request::queryParam(std::string_view name) const {
   }
   return std::nullopt;
 }
+
+std::optional<std::string_view> cookie(const Headers& headers, std::string_view name) {
+  for (const auto& [field, value] : headers.fields()) {
+    if (!equalsIgnoreCase(field, "Cookie")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      std::size_t semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      std::size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::queryParam(std::string_view name) const { return formField(query, name); }
 
 std::string_view Request::param(std::string_view name) const {
   auto it = params.find(name);

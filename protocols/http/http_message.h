@@ -73,6 +73,12 @@ struct Response {
 /// "OK", "Not Found", ... ("Unknown" for a code it does not know).
 std::string_view statusReason(int status);
 
+/// The decoded value of field `name` in an application/x-www-form-urlencoded text ("a=1&b=x+y"), as a
+/// query string or a form body carries it; nullopt when absent or malformed.
+std::optional<std::string> formField(std::string_view form, std::string_view name);
+/// The value of cookie `name` in the request's Cookie header(s) (RFC 6265 "a=1; b=2"), as sent.
+std::optional<std::string_view> cookie(const Headers& headers, std::string_view name);
+
 /// %XX decoded ("+" stays "+": this is for paths). nullopt for a malformed escape or an encoded NUL.
 std::optional<std::string> percentDecode(std::string_view text);
 

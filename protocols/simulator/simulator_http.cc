@@ -11,6 +11,7 @@
 #include "protocols/simulator/simulator_server.h"
 #include "protocols/simulator/web_ui.h"
 #include "reactor/endpoints.h"
+#include "reactor/log.h"
 
 namespace modbus {
 namespace {
@@ -23,6 +24,33 @@ bool sameToken(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
   return diff == 0;
+}
+
+constexpr std::string_view kLoginCookie = "uvmodbus_token";
+
+std::string hexOf(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * text.size());
+  for (unsigned char c : text) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 0xF];
+  }
+  return hex;
+}
+
+/// The page a browser gets without the token: one field, posted to /login. No script, so it works
+/// (and logs nothing) whatever the page it replaced.
+http::Response loginForm(int status, std::string_view message) {
+  std::string body =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>uvmodbus simulator: log in</title>"
+      "<link rel=\"icon\" href=\"data:,\"></head>\n<body><h1>uvmodbus simulator</h1>\n";
+  if (!message.empty()) body += "<p role=\"alert\">" + std::string(message) + "</p>\n";
+  body +=
+      "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" name=\"token\" "
+      "autocomplete=\"current-password\" autofocus></label> <button type=\"submit\">Log in</button></form>\n"
+      "<p>The token is the first line of the file given to <code>--http_token</code>.</p></body></html>\n";
+  return http::Response::text(status, std::move(body), "text/html; charset=utf-8");
 }
 
 Json viewResult(std::string_view view, SimulatorServer& simulator, LogRing* log, const Json& params) {
@@ -77,7 +105,11 @@ std::optional<std::string> queryAsJson(std::string_view query) {
 }
 
 SimulatorHttp::SimulatorHttp(SimulatorServer& simulator, LogRing* log, SimulatorHttpOptions options)
-    : simulator_(simulator), log_(log), options_(std::move(options)), router_(std::make_shared<http::Router>()) {
+    : simulator_(simulator),
+      log_(log),
+      options_(std::move(options)),
+      router_(std::make_shared<http::Router>()),
+      cookieValue_(hexOf(options_.token)) {
   simulator_.calls();  // hooks the call monitor into the servers runForever starts
   if (options_.ui != nullptr) {
     router_->get("/", options_.ui->indexHandler());
@@ -104,18 +136,48 @@ SimulatorHttp::~SimulatorHttp() = default;
 
 http::Response SimulatorHttp::handle(http::Request& request) {
   if (!options_.token.empty()) {
-    const auto authorization = request.headers.get("Authorization");
-    const std::string_view scheme = "Bearer ";
-    if (!authorization || authorization->size() <= scheme.size() ||
-        !http::equalsIgnoreCase(authorization->substr(0, scheme.size()), scheme) ||
-        !sameToken(authorization->substr(scheme.size()), options_.token)) {
+    if (request.path == "/login") return login(request);
+    if (!authorized(request)) {
       const bool v1 = request.path == "/api/v1" || request.path.rfind("/api/v1/", 0) == 0;
-      http::Response refused = v1 ? apiV1Error(401, "a bearer token is required") : http::Response::error(401);
+      const bool page = request.method == "GET" && !v1 && request.path.rfind("/restapi/", 0) != 0;
+      http::Response refused = v1     ? apiV1Error(401, "a bearer token is required")
+                               : page ? loginForm(401, "")
+                                      : http::Response::error(401);
       refused.headers.set("WWW-Authenticate", "Bearer realm=\"uvmodbus-simulator\"");
       return refused;
     }
   }
   return router_->handle(request);
+}
+
+bool SimulatorHttp::authorized(const http::Request& request) const {
+  const std::string_view scheme = "Bearer ";
+  if (const auto authorization = request.headers.get("Authorization")) {
+    return authorization->size() > scheme.size() &&
+           http::equalsIgnoreCase(authorization->substr(0, scheme.size()), scheme) &&
+           sameToken(authorization->substr(scheme.size()), options_.token);
+  }
+  const auto cookie = http::cookie(request.headers, kLoginCookie);
+  return cookie && sameToken(*cookie, cookieValue_);
+}
+
+http::Response SimulatorHttp::login(http::Request& request) {
+  if (request.method == "GET") return loginForm(200, "");
+  if (request.method != "POST") {
+    http::Response refused = http::Response::error(405);
+    refused.headers.set("Allow", "GET, POST");
+    return refused;
+  }
+  const auto token = http::formField(request.body, "token");
+  if (!token || !sameToken(*token, options_.token)) {
+    reactor::log::warning("simulator HTTP: a wrong token was given to /login");
+    return loginForm(401, "That is not the token.");
+  }
+  http::Response done = http::Response::text(303, "303 See Other\n");
+  done.headers.set("Location", "/");
+  done.headers.set("Set-Cookie", std::string(kLoginCookie) + "=" + cookieValue_ + "; Path=/; HttpOnly; SameSite=Strict" +
+                                     (options_.https ? "; Secure" : ""));
+  return done;
 }
 
 http::Handler SimulatorHttp::handler() {

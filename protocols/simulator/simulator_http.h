@@ -9,8 +9,9 @@
 //   GET  /<file>                    from the static folder, when one is given (never outside it)
 //   /api/v1/...                     the versioned JSON API (simulator_api_v1.h, docs/openapi.json)
 // Rules:
-// - With a token, every request needs "Authorization: Bearer <token>"; others get 401 with
-//   WWW-Authenticate. The program requires one to bind anything but a loopback address.
+// - With a token, every request needs "Authorization: Bearer <token>" or the cookie that POST /login
+//   sets for a browser (HttpOnly, SameSite=Strict); others get 401 with WWW-Authenticate, and a page
+//   request gets the login form with it. The program requires one to bind anything but a loopback address.
 // - A view that cannot do what it is asked answers 200 with {"result": "error", "error": ...}, as
 //   pymodbus does; a body that is not JSON gets 400 with the same shape.
 // - The Calls and Server views hook SimulatorServer::calls() into the Modbus servers: construct
@@ -39,6 +40,7 @@ struct SimulatorHttpOptions {
   std::string token{};                   ///< non-empty: the bearer token every request must carry
   std::filesystem::path staticFolder{};  ///< empty: no static files
   const WebUi* ui = nullptr;             ///< the live UI at / and /ui/ (copied in); null: the plain index page
+  bool https = false;                    ///< served over TLS: the login cookie is marked Secure
 };
 
 class SimulatorHttp {
@@ -59,12 +61,18 @@ class SimulatorHttp {
  private:
   http::Response page(std::string_view view, http::Request& request);
   http::Response restApi(std::string_view view, http::Request& request);
+  /// With a token: the request carries it as a bearer header or as the login cookie.
+  bool authorized(const http::Request& request) const;
+  /// GET /login: the form; POST /login: checks the token and sets the cookie (browsers cannot send
+  /// a bearer header when they open a page).
+  http::Response login(http::Request& request);
 
   SimulatorServer& simulator_;
   LogRing* log_;
   SimulatorHttpOptions options_;
   std::shared_ptr<http::Router> router_;
   std::unique_ptr<SimulatorApiV1> apiV1_;
+  std::string cookieValue_;  ///< the token in hex: a cookie value needs no quoting then
 };
 
 /// True for "127.0.0.1" (any 127.x.y.z), "::1" and "localhost".

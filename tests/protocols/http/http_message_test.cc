@@ -60,3 +60,20 @@ TEST_CASE("the server owns Content-Length and Connection, 204 and 304 carry no l
   none.body = "ignored";
   CHECK(serializeResponse(none, true, true, true) == "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n");
 }
+
+TEST_CASE("formField decodes a form body as a query string is decoded") {
+  CHECK(formField("token=a+b%3Bc&x=1", "token") == std::optional<std::string>("a b;c"));
+  CHECK(formField("x=1", "token") == std::nullopt);
+  CHECK(formField("token=%zz", "token") == std::nullopt);
+  CHECK(formField("", "token") == std::nullopt);
+}
+
+TEST_CASE("cookie finds a name in any Cookie header and returns its value as sent") {
+  Headers h;
+  h.add("Cookie", "a=1; theme=dark");
+  h.add("cookie", "token=abc");
+  CHECK(cookie(h, "theme") == std::optional<std::string_view>("dark"));
+  CHECK(cookie(h, "token") == std::optional<std::string_view>("abc"));
+  CHECK(cookie(h, "them") == std::nullopt);
+  CHECK(cookie(Headers{}, "a") == std::nullopt);
+}

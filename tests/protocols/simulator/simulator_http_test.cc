@@ -37,7 +37,7 @@ struct App {
     http = std::make_unique<SimulatorHttp>(*simulator, &log, std::move(options));
   }
   http::Response request(const std::string& method, const std::string& target, const std::string& body = {},
-                         const std::string& authorization = {}) {
+                         const std::string& authorization = {}, const std::string& cookie = {}) {
     http::Request r;
     r.method = method;
     r.target = target;
@@ -46,6 +46,7 @@ struct App {
     r.query = q == std::string::npos ? "" : target.substr(q + 1);
     r.body = body;
     if (!authorization.empty()) r.headers.add("Authorization", authorization);
+    if (!cookie.empty()) r.headers.add("Cookie", cookie);
     return http->handle(r);
   }
   Json post(const std::string& view, const Json& body) {
@@ -254,6 +255,43 @@ TEST_CASE("simulator http: with a token, a request without the right bearer gets
   CHECK(refused.headers.get("WWW-Authenticate").has_value());
   CHECK(app.request("GET", "/api/server", {}, "Bearer s3cret").status == 200);
   CHECK(app.request("GET", "/api/server", {}, "bearer s3cret").status == 200);
+}
+
+TEST_CASE("simulator http: with a token a browser logs in through a form and is then let in by its cookie") {
+  App app(SimulatorHttpOptions{"s3 cret;x", {}, nullptr, true});
+  // A page opened without the token shows the login form (still a 401 for anything that is not a person).
+  http::Response form = app.request("GET", "/api/registers");
+  CHECK(form.status == 401);
+  CHECK(form.headers.get("Content-Type").value_or("").starts_with("text/html"));
+  CHECK(form.body.find("action=\"/login\"") != std::string::npos);
+  CHECK(app.request("GET", "/login").status == 200);
+  // JSON routes never answer with a form.
+  CHECK(app.request("POST", "/restapi/server", "{}").body.find("<form") == std::string::npos);
+  CHECK(app.request("GET", "/api/v1/devices").body.find("<form") == std::string::npos);
+
+  http::Response wrong = app.request("POST", "/login", "token=s3+cret%3Bz");
+  CHECK(wrong.status == 401);
+  CHECK_FALSE(wrong.headers.get("Set-Cookie").has_value());
+  CHECK(app.request("PUT", "/login").status == 405);
+
+  http::Response ok = app.request("POST", "/login", "token=s3+cret%3Bx");
+  REQUIRE(ok.status == 303);
+  CHECK(ok.headers.get("Location") == std::optional<std::string_view>("/"));
+  const std::string setCookie(ok.headers.get("Set-Cookie").value_or(""));
+  // The token in hex (no quoting needed), script cannot read it, no other site sends it, TLS only.
+  CHECK(setCookie == "uvmodbus_token=733320637265743b78; Path=/; HttpOnly; SameSite=Strict; Secure");
+  const std::string cookie = setCookie.substr(0, setCookie.find(';'));
+  CHECK(app.request("GET", "/api/server", {}, {}, "theme=dark; " + cookie).status == 200);
+  CHECK(app.request("POST", "/restapi/server", "{}", {}, cookie).status == 200);
+  CHECK(app.request("GET", "/api/server", {}, {}, "uvmodbus_token=7333").status == 401);
+  // A wrong bearer header is not rescued by a right cookie: whoever sends a header means it.
+  CHECK(app.request("GET", "/api/server", {}, "Bearer nope", cookie).status == 401);
+}
+
+TEST_CASE("simulator http: without TLS the login cookie is not marked Secure") {
+  App app(SimulatorHttpOptions{"t", {}});
+  http::Response ok = app.request("POST", "/login", "token=t");
+  CHECK(ok.headers.get("Set-Cookie") == std::optional<std::string_view>("uvmodbus_token=74; Path=/; HttpOnly; SameSite=Strict"));
 }
 
 TEST_CASE("simulator http: static files are served from their folder and never from outside it") {

@@ -5,6 +5,7 @@
 
 #include "protocols/http/detail/json_body.h"
 #include "protocols/http/static_files.h"
+#include "protocols/servers/server_metrics.h"
 #include "protocols/simulator/detail/simulator_http_api.h"
 #include "protocols/simulator/log_ring.h"
 #include "protocols/simulator/simulator_server.h"
@@ -85,6 +86,7 @@ SimulatorHttp::SimulatorHttp(SimulatorServer& simulator, LogRing* log, Simulator
     router_->get("/api/" + name, [this, name](http::Request& r) { return page(name, r); });
     router_->post("/restapi/" + name, [this, name](http::Request& r) { return restApi(name, r); });
   }
+  router_->get("/metrics", metricsHandler([this] { return metricsSources(simulator_.servers()); }));
   if (!options_.staticFolder.empty()) {
     router_->fallback(http::StaticFiles(options_.staticFolder).handler());
   }

@@ -35,7 +35,7 @@ TEST_CASE("http entry: without an interface it binds 127.0.0.1, not every interf
   REQUIRE(config.http.has_value());
   CHECK(config.http->interface == "127.0.0.1");
   CHECK(config.http->listen == "tcp:0:interface=127.0.0.1");
-  config = modbus::parseServerConfig(withHttp(R"({"endpoint": "http:0:interface=::1", "serve": ["metrics"]})"));
+  config = modbus::parseServerConfig(withHttp(R"({"endpoint": "http:0:interface=\\:\\:1", "serve": ["metrics"]})"));
   CHECK(config.http->listen == "tcp6:0:interface=\\:\\:1");
 }
 

@@ -117,7 +117,7 @@ TEST_CASE("serving metrics: a stream connection counts requests, exceptions, byt
   CHECK(m.latency.count() == 3);  // one batch, one write: the three share its time (0 on a still clock)
   CHECK(m.latency.bucket(0) == 3);
 
-  transport->loseConnection();
+  transport->reportConnectionLost(*protocol);
   CHECK(m.connectionsLost == 1);
 }
 
@@ -219,6 +219,6 @@ TEST_CASE("serving metrics: a serial line counts requests, exceptions, bytes, it
   CHECK(metrics->bytesSent == 9 + 5);
   CHECK(metrics->latency.count() == 2);
   CHECK(metrics->latency.sumNanoseconds() >= 2 * 1'800'000);  // at least t3.5 (1.82 ms) each
-  transport->loseConnection();
+  transport->reportConnectionLost(*protocol);
   CHECK(metrics->connectionsLost == 1);
 }

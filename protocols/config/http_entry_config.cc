@@ -1,11 +1,11 @@
 // The "http:" entry of a server configuration: endpoint, "serve" list, token file.
-#include "protocols/config/http_entry_config.h"
+#include "protocols/config/detail/http_entry_json.h"
 
 #include <fstream>
 
 #include "reactor/endpoints.h"
 
-namespace modbus {
+namespace modbus::config {
 namespace {
 
 bool loopback(std::string_view host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
@@ -28,11 +28,11 @@ bool isHttpEntry(const nlohmann::json& server) {
   return server["endpoint"].get<std::string>().rfind("http:", 0) == 0;
 }
 
-HttpEntry parseHttpEntry(const config::Node& server) {
+HttpEntry parseHttpEntry(const Node& server) {
   server.expectObject({"endpoint", "serve", "token_file"});
   HttpEntry entry;
   entry.jsonPath = server.path();
-  const config::Node endpoint = server.child("endpoint");
+  const Node endpoint = server.child("endpoint");
   entry.endpoint = endpoint.string();
   try {
     const reactor::EndpointDescription desc = reactor::parseEndpoint(entry.endpoint);
@@ -47,11 +47,11 @@ HttpEntry parseHttpEntry(const config::Node& server) {
     endpoint.fail(e.what());
   }
   if (!server.has("serve")) server.fail("missing \"serve\" (what to serve over HTTP, e.g. [\"metrics\"])");
-  const config::Node serve = server.child("serve");
-  if (!serve.json().is_array()) serve.fail("expected an array such as [\"metrics\"], got " + config::describeType(serve.json()));
+  const Node serve = server.child("serve");
+  if (!serve.json().is_array()) serve.fail("expected an array such as [\"metrics\"], got " + describeType(serve.json()));
   if (serve.json().empty()) serve.fail("serves nothing: list what to serve, e.g. [\"metrics\"]");
   for (std::size_t i = 0; i < serve.json().size(); ++i) {
-    const config::Node item = serve.element(i);
+    const Node item = serve.element(i);
     std::string what = item.string();
     if (what != "metrics") item.fail("\"" + what + "\" cannot be served (known: \"metrics\")");
     for (const std::string& earlier : entry.serve) {
@@ -60,7 +60,7 @@ HttpEntry parseHttpEntry(const config::Node& server) {
     entry.serve.push_back(std::move(what));
   }
   if (server.has("token_file")) {
-    const config::Node file = server.child("token_file");
+    const Node file = server.child("token_file");
     const std::string path = file.string();
     entry.token = readToken(path);
     if (entry.token.empty()) file.fail(path + ": cannot be read, or holds no token");
@@ -72,4 +72,4 @@ HttpEntry parseHttpEntry(const config::Node& server) {
   return entry;
 }
 
-}  // namespace modbus
+}  // namespace modbus::config

@@ -5,17 +5,12 @@
 // bare tcp: would); an interface other than loopback requires "token_file" (every request must then
 // carry "Authorization: Bearer <token>"), as the simulator's --http_host requires --http_token. Every
 // error is a ConfigError naming the JSON path (uvmodbus-server exits 2). docs/configuration.md, docs/metrics.md.
+// Parsed by detail/http_entry_json.h (parseServerConfig calls it).
 // Tests: tests/protocols/config/http_entry_config_test.cc, tests/integration/metrics_test.cc
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "protocols/config/config_error.h"
-#include "protocols/config/detail/config_json.h"
 
 namespace modbus {
 
@@ -27,11 +22,5 @@ struct HttpEntry {
   std::string token;               ///< the bearer token read from token_file; empty = none required
   std::string jsonPath;            ///< "servers[2]", for messages
 };
-
-/// True when `server` is an object whose "endpoint" is a string starting with "http:".
-bool isHttpEntry(const nlohmann::json& server);
-
-/// Parses and checks an "http:" entry (reading its token file). Throws ConfigError naming the path.
-HttpEntry parseHttpEntry(const config::Node& server);
 
 }  // namespace modbus

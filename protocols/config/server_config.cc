@@ -19,6 +19,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
 #include "protocols/config/detail/config_json.h"
+#include "protocols/config/detail/http_entry_json.h"
 #include "protocols/config/detail/tls_entry.h"
 #include "protocols/config/detail/device_config_json.h"
 #include "protocols/config/detail/store_json.h"
@@ -518,9 +519,9 @@ ServerConfig parseServerConfig(std::string_view text) {
   ServerOptions defaults;
   parseExtensionOptions(root, defaults);
   for (std::size_t i = 0; i < servers.json().size(); ++i) {
-    if (isHttpEntry(servers.json()[i])) {
+    if (config::isHttpEntry(servers.json()[i])) {
       if (config.http) servers.element(i).fail("a second \"http:\" entry (" + config.http->jsonPath + " is one)");
-      config.http = parseHttpEntry(servers.element(i));
+      config.http = config::parseHttpEntry(servers.element(i));
       continue;
     }
     config.servers.push_back(parseServer(servers.element(i), defaults));

@@ -9,7 +9,7 @@
 
 using namespace http::prometheus;
 
-TEST_CASE("prometheus: label values escape backslash, double quote and line feed; HELP escapes backslash and line feed") {
+TEST_CASE("prometheus: label values escape backslash, double quote and line feed, HELP text backslash and line feed") {
   CHECK(escapeLabelValue("a\\b\"c\nd") == "a\\\\b\\\"c\\nd");
   CHECK(escapeLabelValue("tcp:127.0.0.1:502") == "tcp:127.0.0.1:502");
   CHECK(escapeHelp("say \"x\"\\y\nz") == "say \"x\"\\\\y\\nz");

@@ -112,7 +112,7 @@ TEST_CASE("server metrics: the exposition of known counters, byte by byte") {
   CHECK(renderServerMetrics(sources) == expected);
 }
 
-TEST_CASE("server metrics: servers are labelled by transport and bound address; a repeated label gets #2") {
+TEST_CASE("server metrics: servers are labelled by transport and bound address, with a connection log for TCP only") {
   reactor::Reactor reactor;
   DeviceTables tables;
   tables.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 10);

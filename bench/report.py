@@ -18,6 +18,8 @@ SCENARIOS = {
     "h": "FC3 x10 over TLS, 100 conns, depth 1",
     "hs": "TLS: connect + full handshake + 1 request + close",
     "s": "FC3 x10, 100 conns, depth 1, simulator (uint16 + increment)",
+    "w": "simulator's HTTP side: FC3 x10 at 100 conns without HTTP / HTTP idle / call monitor on; "
+         "POST /restapi/registers (100 registers) at 10 conns",
     "p": "FC16 x10, 100 conns, depth 1, by store",
     "r": "FC3 x10, 100 conns, depth 1, unit in Redis (store: redis)",
 }
@@ -151,6 +153,22 @@ def ratios(runs):
                 text += (f", server CPU per request = {num(cpu, 2)}x ({num(get(mine, 'server_cpu_us_per_req'), 2)} vs "
                          f"{num(get('a/uvmodbus', 'server_cpu_us_per_req'), 2)} us)")
             lines.append(text)
+    if "w/simulator-nohttp" in runs:
+        base = get("w/simulator-nohttp", "req_per_s")
+        for server, what, target in (("w/simulator", "HTTP idle", 0.95), ("w/simulator-monitor", "call monitor on", 0.8)):
+            if server in runs:
+                rps = ratio(get(server, "req_per_s"), base)
+                cpu = ratio(get(server, "server_cpu_us_per_req"), get("w/simulator-nohttp", "server_cpu_us_per_req"))
+                text = (f"scenario w: simulator with {what} / without HTTP req/s = {num(rps, 2)}x "
+                        f"({num(get(server, 'req_per_s'))} vs {num(base)}; target >= {target:g}x)")
+                if cpu is not None:
+                    text += f", server CPU per request = {num(cpu, 2)}x"
+                lines.append(text)
+    if "w/rest" in runs:
+        r = runs["w/rest"]
+        lines.append(f"scenario w: POST /restapi/registers (100 registers), {r.get('connections')} connections: "
+                     f"{num(r.get('req_per_s'))} req/s, p50 {num(r.get('p50_us'))} us, p99 {num(r.get('p99_us'))} us, "
+                     f"server CPU {num(r.get('server_cpu_us_per_req'))} us/request")
     if "s/simulator" in runs and "a/uvmodbus" in runs:
         rps = ratio(get("s/simulator", "req_per_s"), get("a/uvmodbus", "req_per_s"))
         cpu = ratio(get("s/simulator", "server_cpu_us_per_req"), get("a/uvmodbus", "server_cpu_us_per_req"))

@@ -6,10 +6,13 @@
 # load against uvmodbus-simulator (typed uint16 cells, one increment action in the read range);
 # scenario p writes (FC16 x10) to the memory store and to the persistent store with each sync policy;
 # scenario r runs scenario a's load against uvmodbus-server with its unit in Redis ("store":
-# "redis", a redis-server started here on CPU 0 beside the server), reported as a ratio to a.
+# "redis", a redis-server started here on CPU 0 beside the server), reported as a ratio to a;
+# scenario w measures the simulator's HTTP side (issue 10 §5): scenario a's load against the
+# simulator without HTTP (--no_http), with HTTP idle and with the call monitor recording every call,
+# then POST /restapi/registers for 100 registers at 10 connections (bench/http_load.py).
 #
 #   bench/run.sh [BUILD_DIR] [--quick] [--repeat N] [--only uvmodbus,libmodbus,pymodbus]
-#                [--scenarios a,b,c,d,e,f,g,h,s,p,r] [--endpoint-options ':backlog=1024'] [--out FILE]
+#                [--scenarios a,b,c,d,e,f,g,h,s,p,r,w] [--endpoint-options ':backlog=1024'] [--out FILE]
 #
 # BUILD_DIR (default ./build) must hold uvmodbus-server, uvmodbus-simulator, uvmodbus-loadgen,
 # libmodbus-server and uvmodbus-bench-server (configure with -DUVMODBUS_BENCH=ON); this script
@@ -28,7 +31,7 @@ QUICK=0
 REPEAT=1
 ENDPOINT_OPTIONS=""
 ONLY="uvmodbus,libmodbus,pymodbus"
-SCENARIOS="a,b,c,d,e,f,g,h,s,p,r"
+SCENARIOS="a,b,c,d,e,f,g,h,s,p,r,w"
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -60,11 +63,11 @@ case "$REPEAT" in ''|*[!0-9]*|0) echo "run.sh: --repeat needs a count >= 1" >&2;
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 runs() { case ",$SCENARIOS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in a|b|c|d|e|f|g|h|s|p|r) ;; *) echo "run.sh: unknown scenario $s (a..h, s, p, r)" >&2; exit 2 ;; esac
+  case "$s" in a|b|c|d|e|f|g|h|s|p|r|w) ;; *) echo "run.sh: unknown scenario $s (a..h, s, p, r, w)" >&2; exit 2 ;; esac
 done
 # Scenarios f, g and h measure uvmodbus only (on uvmodbus-bench-server).
 wants_bench() { wants uvmodbus && { runs f || runs g || runs h; }; }
-for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants uvmodbus && runs s && echo "$SIMULATOR") \
+for tool in "$LOADGEN" $(wants uvmodbus && echo "$UVSERVER") $(wants uvmodbus && { runs s || runs w; } && echo "$SIMULATOR") \
             $(wants libmodbus && echo "$LMSERVER") \
             $(wants_bench && echo "$BENCHSERVER"); do
   [ -x "$tool" ] || { echo "run.sh: missing $tool (build with -DUVMODBUS_BENCH=ON)" >&2; exit 2; }
@@ -186,7 +189,7 @@ JSON
 JSON
       "${PIN_SERVER[@]}" "$UVSERVER" --config "$WORK/uvmodbus-redis.json" > "$log" 2>&1 &
       ;;
-    simulator)
+    simulator|simulator-nohttp|simulator-monitor)
       # Scenario a's table as typed uint16 cells; the first register read (0) increments per read.
       cat > "$WORK/simulator.json" <<JSON
 {"server_list": {"server": {"comm": "tcp", "host": "127.0.0.1", "port": $SERVER_PORT, "framer": "socket", "device_id": 1}},
@@ -194,7 +197,9 @@ JSON
    "setup": {"co size": 10000, "di size": 10000, "hr size": 10000, "ir size": 10000, "shared blocks": true},
    "uint16": [{"addr": 0, "value": 0, "action": "increment"}, [1, 9999]]}}}
 JSON
-      "${PIN_SERVER[@]}" "$SIMULATOR" --json_file "$WORK/simulator.json" --http_port 0 > "$log" 2>&1 &
+      local http_args=(--http_port 0)
+      [ "$kind" = simulator-nohttp ] && http_args=(--no_http)
+      "${PIN_SERVER[@]}" "$SIMULATOR" --json_file "$WORK/simulator.json" "${http_args[@]}" > "$log" 2>&1 &
       ;;
     libmodbus) "${PIN_SERVER[@]}" "$LMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
     pymodbus) "${PIN_SERVER[@]}" "$PY" "$PMSERVER" "$SERVER_PORT" > "$log" 2>&1 & ;;
@@ -203,7 +208,11 @@ JSON
   STARTED+=("$SERVER_PID")
   local i
   for i in $(seq 1 100); do  # 100 x 0.1 s = 10 s at most
-    if grep -q "listening" "$log" 2>/dev/null; then return 0; fi
+    if grep -q "listening" "$log" 2>/dev/null; then
+      after_start "$kind" "$log" && return 0
+      stop_server
+      return 1
+    fi
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
@@ -217,6 +226,30 @@ JSON
   SERVER_PID=""
   sed 's/^/    /' "$log" >&2
   return 1
+}
+
+# after_start KIND LOG: what a kind needs once its server listens. A simulator with HTTP has its
+# HTTP port read into HTTP_PORT (at most 10 s); simulator-monitor then starts the call monitor
+# (pymodbus's Calls page, Monitor) on every FC3 call, through the REST API.
+after_start() {
+  local kind=$1 log=$2 i
+  case "$kind" in simulator|simulator-monitor) ;; *) return 0 ;; esac
+  HTTP_PORT=""
+  for i in $(seq 1 100); do
+    HTTP_PORT=$(sed -n 's|.*HTTP listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$log" | head -n1)
+    [ -n "$HTTP_PORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$HTTP_PORT" ] || { fail "$kind: no HTTP port in its log"; return 1; }
+  [ "$kind" = simulator-monitor ] || return 0
+  "$PY" - "$HTTP_PORT" <<'PY' || { fail "simulator-monitor: the call monitor did not start"; return 1; }
+import json, sys, urllib.request
+body = json.dumps({"submit": "Monitor", "range_start": 0, "range_stop": 65535, "function": [3],
+                   "show_hex": True, "show_decoded": True}).encode()
+request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/restapi/calls", data=body,
+                                 headers={"Content-Type": "application/json"})
+sys.exit(0 if json.load(urllib.request.urlopen(request, timeout=10)).get("result") == "ok" else 1)
+PY
 }
 
 stop_server() {
@@ -257,7 +290,7 @@ scenario() {
   if [ "$1" != "--" ]; then maxconn=$1; shift; fi
   shift  # --
   local owner=$server
-  case "$server" in simulator|memory|persistent-*) owner=uvmodbus ;; esac  # all part of uvmodbus
+  case "$server" in simulator|simulator-*|memory|persistent-*) owner=uvmodbus ;; esac  # all part of uvmodbus
   wants "$owner" || return 0
   runs "$scenario" || return 0
   start_server "$server" "$maxconn" || return 0
@@ -423,6 +456,28 @@ redis_scenario() {
   wait "$redis_pid" 2>/dev/null
 }
 
+# rest_scenario: scenario w's REST part. A fresh simulator; bench/http_load.py pinned like the load
+# generator: POST /restapi/registers for registers 0..99 (the answer checked to hold 100 rows), 10
+# keep-alive connections, one request in flight each.
+rest_scenario() {
+  start_server simulator || return 0
+  local line rc
+  line=$("${PIN_LOAD[@]}" "$PY" "$HERE/http_load.py" --port "$HTTP_PORT" --server-pid "$SERVER_PID" \
+           --connections 10 --warmup "$WARMUP" --duration "$DURATION" --path /restapi/registers \
+           --body '{"submit": "Register", "range_start": 0, "range_stop": 99}' --expect register_rows \
+           --expect-rows 100 --label w/rest 2> "$WORK/http_load.err")
+  rc=$?
+  if [ -z "$line" ] || [ "${line:0:1}" != "{" ]; then
+    fail "http_load for w/rest exited $rc without a result:"
+    sed 's/^/    /' "$WORK/http_load.err" >&2
+  else
+    echo "$line" >> "$RESULTS"
+    [ $rc -eq 0 ] || fail "w/rest: $line"
+    echo "  w/rest done" >&2
+  fi
+  stop_server
+}
+
 # repeated SCENARIO SERVER -- ARGS: scenario() REPEAT times (throughput measurements only).
 repeated() {
   local i
@@ -446,6 +501,17 @@ done
 # s. scenario a's load against uvmodbus-simulator: how much the typed datastore costs (target >= 0.9x a).
 if wants uvmodbus; then
   repeated s simulator -- "${CLOSED[@]}" --connections 100 --depth 1
+fi
+# w. the simulator's HTTP side (issue 10 §5): scenario a's load without HTTP, with HTTP idle (target
+# >= 0.95x without) and with the call monitor recording every call (target >= 0.8x), interleaved per
+# repetition so that a busy machine weighs on all three alike; then the REST API's requests/s.
+if wants uvmodbus && runs w; then
+  for i in $(seq 1 "$REPEAT"); do
+    for server in simulator-nohttp simulator simulator-monitor; do
+      scenario w "$server" -- "${CLOSED[@]}" --connections 100 --depth 1
+    done
+  done
+  rest_scenario
 fi
 # p. FC16 write of 10 registers, 100 connections, depth 1: the memory store, then the persistent
 # store with each sync policy, interleaved per repetition (target: periodic >= 0.9x memory).

@@ -15,6 +15,7 @@
 
 #include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
+#include "protocols/config/http_entry_startup.h"
 #include "protocols/config/server_startup.h"
 #include "protocols/config/store_config.h"
 #include "samples/command_startup.h"
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   // after the servers are gone.
   std::unique_ptr<modbus::PersistentStore> store;
   std::vector<std::unique_ptr<modbus::ModbusServer>> servers;
+  std::shared_ptr<reactor::IListeningPort> http;  // the "http:" entry (GET /metrics), if configured
   // Installed before the servers start, so that an early SIGHUP is held until the loop runs
   // instead of ending the process.
   reactor.addSignalHandler(SIGHUP, [&servers] {
@@ -136,11 +138,14 @@ int main(int argc, char** argv) {
       reactor::log::warning("--reset-state: no unit has a persistent store, nothing to reset");
     }
     servers = modbus::startServers(reactor, config);
+    if (config.http) http = modbus::startHttpEntry(reactor, *config.http, servers);
   });
   if (rc != kExitOk) return rc;
   if (writesLogged) logWrites(servers);
   reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
+  if (http) http->stopListening();
+  http.reset();
   servers.clear();
   store.reset();
   reactor::log::info("uvmodbus-server stopped");

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   std::string httpCertFile;
   std::string httpKeyFile;
   std::string httpStatic;
+  bool noHttp = false;
   std::string levelName = "info";
   std::string logFile;
   std::string customActions;
@@ -113,6 +114,8 @@ int main(int argc, char** argv) {
   app.add_option("--http_certfile", httpCertFile, "Serve HTTPS with this certificate (PEM)");
   app.add_option("--http_keyfile", httpKeyFile, "The HTTPS certificate's private key (PEM; default: the certificate file)");
   app.add_option("--http_static", httpStatic, "Also serve the files of this folder (GET /<file>)");
+  app.add_flag("--no_http", noHttp,
+               "Serve Modbus only: no HTTP side (no pages, REST API, call monitor or /metrics); the benchmark's baseline");
   app.add_option("--log", levelName, "How much to log")
       ->check(CLI::IsMember({"critical", "error", "warning", "info", "debug"}))
       ->capture_default_str();
@@ -190,14 +193,17 @@ int main(int argc, char** argv) {
     } else {
       simulator = std::make_unique<modbus::SimulatorServer>(reactor, jsonFile, serverName, deviceName, std::move(options));
     }
-    http = std::make_unique<modbus::SimulatorHttp>(*simulator, &logRing, httpOptions);  // hooks the call monitor in first
+    if (!noHttp) http = std::make_unique<modbus::SimulatorHttp>(*simulator, &logRing, httpOptions);  // hooks the call monitor in first
     simulator->runForever(/*onlyStart=*/true);
   });
   if (rc != kExitOk) return rc;
-  const std::string endpoint = modbus::simulatorHttpEndpoint(httpHost, static_cast<std::uint16_t>(httpPort), httpCertFile, httpKeyFile);
+  if (noHttp) reactor::log::info("no HTTP side (--no_http)");
+  const std::string endpoint = noHttp ? std::string() : modbus::simulatorHttpEndpoint(httpHost, static_cast<std::uint16_t>(httpPort), httpCertFile, httpKeyFile);
   try {
-    auto factory = std::make_shared<http::HttpServerFactory>(http->handler(), &reactor);
-    httpListening = http::listenHTTP(reactor, endpoint, factory);
+    if (!noHttp) {
+      auto factory = std::make_shared<http::HttpServerFactory>(http->handler(), &reactor);
+      httpListening = http::listenHTTP(reactor, endpoint, factory);
+    }
   } catch (const reactor::CannotListenError& e) {
     printError(std::string("HTTP: ") + e.what());
     return kExitCannotServe;
@@ -205,9 +211,11 @@ int main(int argc, char** argv) {
     printError("HTTP " + endpoint + ": " + e.what());
     return kExitBadConfig;
   }
-  reactor::log::info("HTTP listening on ", httpCertFile.empty() ? "http" : "https", "://",
-                     httpHost.find(':') != std::string::npos ? "[" + httpHost + "]" : httpHost, ":",
-                     httpListening->getHost().port, "/", httpOptions.token.empty() ? "" : " (bearer token required)");
+  if (httpListening) {
+    reactor::log::info("HTTP listening on ", httpCertFile.empty() ? "http" : "https", "://",
+                       httpHost.find(':') != std::string::npos ? "[" + httpHost + "]" : httpHost, ":",
+                       httpListening->getHost().port, "/", httpOptions.token.empty() ? "" : " (bearer token required)");
+  }
   // Logged once the loop runs and SIGINT/SIGTERM are handled: a script may signal after this line.
   reactor.callWhenRunning([&] {
     const auto& units = simulator->serverEntry().units;
@@ -220,7 +228,7 @@ int main(int argc, char** argv) {
     }
   });
   reactor.run(/*installSignalHandlers=*/true);
-  httpListening->stopListening();
+  if (httpListening) httpListening->stopListening();
   httpListening.reset();
   simulator.reset();
   reactor::log::info("uvmodbus-simulator stopped");

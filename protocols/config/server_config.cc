@@ -19,6 +19,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/sparse_data_block.h"
 #include "protocols/config/detail/config_json.h"
+#include "protocols/config/detail/http_entry_json.h"
 #include "protocols/config/detail/tls_entry.h"
 #include "protocols/config/detail/device_config_json.h"
 #include "protocols/config/detail/store_json.h"
@@ -494,7 +495,7 @@ void refuseRemotesOnDatagramAndSerial(const ServerConfig& config) {
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     auto kind = kindOfType(reactor::parseEndpoint(config.servers[i].endpoint).type);
     if (kind == Kind::Udp || kind == Kind::Serial) {
-      throw ConfigError("servers[" + std::to_string(i) + "].endpoint: a " + kindName(*kind) +
+      throw ConfigError(config.servers[i].jsonPath + ".endpoint: a " + kindName(*kind) +
                         ": server cannot answer the " + what + ": unit " + ids +
                         "); serve them on tcp: or tls: endpoints, or give the units tables");
     }
@@ -518,8 +519,15 @@ ServerConfig parseServerConfig(std::string_view text) {
   ServerOptions defaults;
   parseExtensionOptions(root, defaults);
   for (std::size_t i = 0; i < servers.json().size(); ++i) {
+    if (config::isHttpEntry(servers.json()[i])) {
+      if (config.http) servers.element(i).fail("a second \"http:\" entry (" + config.http->jsonPath + " is one)");
+      config.http = config::parseHttpEntry(servers.element(i));
+      continue;
+    }
     config.servers.push_back(parseServer(servers.element(i), defaults));
+    config.servers.back().jsonPath = servers.element(i).path();
   }
+  if (config.servers.empty()) servers.fail("no Modbus servers defined, only \"http:\" (add {\"endpoint\": \"tcp:5020\"})");
 
   bool single = root.has("single") && root.child("single").boolean();
   StoreChoice stores;

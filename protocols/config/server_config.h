@@ -14,6 +14,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/config/config_error.h"
+#include "protocols/config/http_entry_config.h"
 #include "protocols/config/redis_store_config.h"
 #include "protocols/config/store_config.h"
 #include "protocols/servers/server_options.h"
@@ -30,6 +31,8 @@ struct ServerEntry {
   ServerOptions options;
   /// Set for a "tls:" endpoint only: roles, default role and the framing inside TLS.
   std::optional<TlsServerOptions> tls = std::nullopt;
+  /// Where the entry is in the file ("servers[1]"): an "http:" entry before it shifts the index.
+  std::string jsonPath = {};
 };
 
 /// A unit answered by a downstream Modbus TCP device (a gateway unit): "remote" in place of tables.
@@ -58,6 +61,8 @@ struct ServerConfig {
   /// these devices as their layout, seed values and per-process state. `redis` is set with them.
   std::map<std::uint8_t, std::shared_ptr<DeviceContext>> redisUnits;
   std::optional<RedisStoreConfig> redis;
+  /// The "http:" entry of "servers", when given (protocols/config/http_entry_config.h).
+  std::optional<HttpEntry> http;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

@@ -47,7 +47,8 @@ std::vector<std::unique_ptr<ModbusServer>> buildServers(reactor::Reactor& reacto
   };
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
     const ServerEntry& entry = config.servers[i];
-    const std::string where = "servers[" + std::to_string(i) + "].endpoint: ";
+    const std::string where =
+        (entry.jsonPath.empty() ? "servers[" + std::to_string(i) + "]" : entry.jsonPath) + ".endpoint: ";
     std::unique_ptr<ModbusServer> server;
     try {
       if (entry.tls) {

@@ -139,6 +139,7 @@ reactor::Address ModbusSerialServer::open(const reactor::SerialOptions& serial) 
 
 bool ModbusSerialServer::tryOpen() {
   auto protocol = std::make_shared<ModbusSerialProtocol>(reactor(), processor_, options_.line);
+  protocol->setMetrics(metricsPtr());
   protocol->onConnectionLost = [this](const reactor::Failure& reason) { onLost(reason); };
   try {
     port_ = reactor::SerialPort::open(reactor(), protocol, serial_);

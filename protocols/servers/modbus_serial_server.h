@@ -85,6 +85,8 @@ class ModbusSerialServer : public ModbusServer {
   ModbusSerialProtocol* protocol() const { return isOpen() ? protocol_.get() : nullptr; }
   RequestProcessor& processor() { return *processor_; }
   const SerialServerOptions& options() const { return options_; }
+  /// The device path of the line ("/dev/ttyUSB0"), once open() has been called.
+  const std::string& device() const { return serial_.device; }
   /// How many times the port was reopened after a loss.
   std::size_t reopenCount() const { return reopens_; }
 

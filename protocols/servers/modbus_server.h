@@ -8,11 +8,16 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string_view>
+
+#include "protocols/serving/serving_metrics.h"
 
 #include "reactor/reactor.h"
 
 namespace modbus {
+
+class ConnectionLog;  // protocols/serving/connection_log.h
 
 /// What every server (TCP, UDP, TLS, serial) is to ServerStop(). Create and destroy on the
 /// reactor's thread.
@@ -34,13 +39,24 @@ class ModbusServer {
   /// `uvmodbus-server --check` runs it for every configured server.
   virtual void check(std::string_view endpoint) const = 0;
 
+  /// What this server has served over every port, connection or line (serving_metrics.h). Read it on
+  /// the reactor's thread (the /metrics exposition does: protocols/servers/server_metrics.h).
+  const ServingMetrics& metrics() const { return *metrics_; }
+  /// The server-side closes and refusals by reason (ConnectionLog::total) of a stream server; null
+  /// for UDP and serial servers, which have no connections to refuse.
+  virtual const ConnectionLog* connectionLog() const { return nullptr; }
+
  protected:
   explicit ModbusServer(reactor::Reactor& reactor);
   virtual void doShutdown() = 0;
+  const std::shared_ptr<ServingMetrics>& metricsPtr() const { return metrics_; }
+  /// Counts into `metrics` from now on (a stream server shares its factory's).
+  void shareMetrics(std::shared_ptr<ServingMetrics> metrics) { metrics_ = std::move(metrics); }
 
  private:
   reactor::Reactor& reactor_;
   bool shutDown_ = false;
+  std::shared_ptr<ServingMetrics> metrics_ = std::make_shared<ServingMetrics>();
 };
 
 /// Thread-safe: shuts down every running server in this process (every Start*Server call returns).

@@ -17,6 +17,7 @@
 #include "protocols/application/request_processor.h"
 #include "protocols/servers/server_options.h"
 #include "protocols/serving/connection_log.h"
+#include "protocols/serving/serving_metrics.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -46,6 +47,14 @@ class ModbusServerFactory : public reactor::ServerFactory {
   std::size_t connectionCountFrom(const std::string& host) const;
   /// Counts (and rate-limited log lines) of connects, disconnects, refusals, closes and pauses.
   ConnectionLog& connectionLog() { return log_; }
+  const ConnectionLog& connectionLog() const { return log_; }
+  /// What this server's connections have served (serving_metrics.h); one of its own until a server
+  /// shares its own with it (ModbusTcpServer, ModbusTlsServer). Connections made later count there.
+  ServingMetrics& metrics() { return *metrics_; }
+  const std::shared_ptr<ServingMetrics>& metricsPtr() const { return metrics_; }
+  void setMetrics(std::shared_ptr<ServingMetrics> metrics) {
+    if (metrics) metrics_ = std::move(metrics);
+  }
 
   /// Adds a custom function code (see protocols/application/custom_function.h) to this server; connections
   /// opened afterwards frame it (RTU over TCP) by its length rules. Throws std::invalid_argument.
@@ -95,6 +104,7 @@ class ModbusServerFactory : public reactor::ServerFactory {
   std::unordered_map<std::string, std::size_t> perPeer_;
   reactor::IReactorTime* clock_ = nullptr;
   ConnectionLog log_;
+  std::shared_ptr<ServingMetrics> metrics_ = std::make_shared<ServingMetrics>();
 };
 
 }  // namespace modbus

@@ -12,6 +12,7 @@ ModbusTcpServer::ModbusTcpServer(reactor::Reactor& reactor, std::shared_ptr<Serv
                                  ServerOptions options)
     : ListeningServer(reactor), factory_(std::make_shared<ModbusServerFactory>(std::move(context), options)) {
   factory_->setClock(&reactor);
+  shareMetrics(factory_->metricsPtr());
 }
 
 reactor::Address ModbusTcpServer::listen(std::string_view endpoint) {

@@ -28,6 +28,7 @@ class ModbusTcpServer : public ListeningServer<reactor::IListeningPort> {
   /// reactor::EndpointError or reactor::CannotListenError.
   reactor::Address listen(std::string_view endpoint);
   void check(std::string_view endpoint) const override;
+  const ConnectionLog* connectionLog() const override { return &factory_->connectionLog(); }
   ModbusServerFactory& factory() { return *factory_; }
   std::shared_ptr<ModbusServerFactory> factoryPtr() const { return factory_; }
 

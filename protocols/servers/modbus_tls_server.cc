@@ -14,6 +14,7 @@ ModbusTlsServer::ModbusTlsServer(reactor::Reactor& reactor, std::shared_ptr<Serv
     : ListeningServer(reactor),
       factory_(std::make_shared<ModbusTlsServerFactory>(std::move(context), options, std::move(tlsOptions))) {
   factory_->setClock(&reactor);
+  shareMetrics(factory_->metricsPtr());
 }
 
 reactor::Address ModbusTlsServer::listen(std::string_view endpoint) {

@@ -35,6 +35,7 @@ class ModbusTlsServer : public ListeningServer<reactor::ITLSListeningPort> {
   /// reactor::TlsError (certificate files) or reactor::CannotListenError.
   reactor::Address listen(std::string_view endpoint);
   void check(std::string_view endpoint) const override;
+  const ConnectionLog* connectionLog() const override { return &factory_->connectionLog(); }
 
   /// Re-reads certificate, key and CA files of every endpoint (what SIGHUP should call): new
   /// connections use them, open ones continue. Logs one line per endpoint, reloaded or not.

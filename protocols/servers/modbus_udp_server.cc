@@ -28,6 +28,7 @@ ModbusUdpServer::ModbusUdpServer(reactor::Reactor& reactor, std::shared_ptr<Serv
 reactor::Address ModbusUdpServer::listen(std::string_view endpoint) {
   reactor::UdpEndpoint e = reactor::parseUdpEndpoint(reactor::parseEndpoint(endpoint));
   auto protocol = std::make_shared<ModbusUdpProtocol>(processor_, options_.framer);
+  protocol->setMetrics(metricsPtr(), &reactor());
   reactor::Address host = addPort(reactor().listenUDP(e.port, protocol, e.interface, e.maxPacketSize));
   protocols_.push_back(std::move(protocol));
   reactor::log::info("listening on udp ", host.toString(), " (framer ", framerTypeName(options_.framer), ")");

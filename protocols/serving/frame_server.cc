@@ -21,6 +21,7 @@ FrameServer::FrameServer(Framer& framer, RequestProcessor& processor) : framer_(
 Answer FrameServer::serve(std::uint8_t unitId, std::span<const std::uint8_t> pdu, std::span<std::uint8_t> response,
                           bool allowAsync, std::string_view transport) {
   Answer answer;
+  if (metrics_) metrics_->countRequest(pdu);
   if (allowAsync && !pdu.empty()) {
     if (AsyncDevice* device = processor_->asyncDeviceFor(unitId)) {
       answer.kind = Answer::Kind::Pending;

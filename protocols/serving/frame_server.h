@@ -20,6 +20,7 @@
 #include "framers/buffer.h"
 #include "framers/framer.h"
 #include "protocols/application/request_processor.h"
+#include "protocols/serving/serving_metrics.h"
 
 namespace modbus {
 
@@ -63,6 +64,10 @@ class FrameServer {
 
   Framer& framer() const { return *framer_; }
   RequestProcessor& processor() const { return *processor_; }
+  /// Where serve() counts requests (serving_metrics.h); null counts nothing. The caller counts the
+  /// rest (bytes, answers, latency) where its transport reads and writes.
+  void setMetrics(ServingMetrics* metrics) { metrics_ = metrics; }
+  ServingMetrics* metrics() const { return metrics_; }
 
   /// Runs one request for `unitId`. With `allowAsync` an asynchronous unit gives Pending (the
   /// caller submits); otherwise the processor answers into `response` (exception 04 if it throws,
@@ -92,6 +97,7 @@ class FrameServer {
   Framer* framer_;
   RequestProcessor* processor_;
   std::optional<std::uint8_t> followedUnit_;  // the unit whose delimiter the framer follows
+  ServingMetrics* metrics_ = nullptr;
 };
 
 template <class Policy>

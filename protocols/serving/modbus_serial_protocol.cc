@@ -112,7 +112,13 @@ bool ModbusSerialProtocol::serves(std::uint8_t unitId) const {
   return processor_->context().find(unitId) != nullptr;
 }
 
+void ModbusSerialProtocol::setMetrics(std::shared_ptr<ServingMetrics> metrics) {
+  metrics_ = std::move(metrics);
+  core_->setMetrics(metrics_.get());
+}
+
 void ModbusSerialProtocol::connectionMade() {
+  if (metrics_) ++metrics_->connectionsMade;  // the line opened
   processor_->configureFramer(*framer_);  // custom function codes' RTU length rules
   std::uint32_t baud = options_.baudrate;
   if (baud == 0) {
@@ -131,6 +137,7 @@ void ModbusSerialProtocol::connectionMade() {
 void ModbusSerialProtocol::connectionLost(const reactor::Failure& reason) {
   if (silenceTimer_.active()) silenceTimer_.cancel();
   if (replyTimer_.active()) replyTimer_.cancel();
+  if (metrics_) ++metrics_->connectionsLost;
   if (reason.check(reactor::FailureType::ConnectionDone)) {
     reactor::log::info("serial line ", transport().getPeer().toString(), " closed");
   } else {
@@ -144,6 +151,7 @@ void ModbusSerialProtocol::connectionLost(const reactor::Failure& reason) {
 void ModbusSerialProtocol::dataReceived(reactor::ByteView data) {
   const double now = clock_.seconds();
   const bool anything = !data.empty();
+  if (metrics_) metrics_->bytesReceived += data.size();  // as the line delivered it, echo included
   data = stripEcho(data, now);
   if (data.empty()) {
     if (anything) {
@@ -303,6 +311,10 @@ void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
     return;
   }
   if ((response[0] & 0x80) != 0) ++counters_.exceptionResponses;
+  if (metrics_) {
+    metrics_->countAnswer(response.first(answer.length));
+    if (unsentAnswers_++ == 0) answerReceivedAt_ = lastArrival_;
+  }
   framer_->commitFrame(output_, answer.length);
 }
 
@@ -413,6 +425,11 @@ void ModbusSerialProtocol::sendOutput() {
                     options_.latency + 0.5;
   }
   transport().write(output_.readable());
+  if (metrics_) {
+    metrics_->bytesSent += output_.readableBytes();
+    if (unsentAnswers_ > 0) metrics_->latency.observe(clock_.seconds() - answerReceivedAt_, unsentAnswers_);
+  }
+  unsentAnswers_ = 0;
   output_.retrieveAll();
 }
 

@@ -20,6 +20,7 @@
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/serving/frame_server.h"
+#include "protocols/serving/serving_metrics.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -127,6 +128,8 @@ class ModbusSerialProtocol : public reactor::Protocol {
   /// The framer (the ASCII delimiter of FC 8 / 03 is set on it).
   Framer& framer() { return *framer_; }
   RequestProcessor& processor() { return *processor_; }
+  /// Counts into `metrics` (serving_metrics.h): the serial server's, shared by every reopening of its line.
+  void setMetrics(std::shared_ptr<ServingMetrics> metrics);
 
   /// Optional application hook, called for every request for a served unit or broadcast before it
   /// runs; returning false skips it (silence, counted in slaveNoResponses). The library sets none: a
@@ -189,6 +192,9 @@ class ModbusSerialProtocol : public reactor::Protocol {
   bool dropping_ = false;   // inside a frame declared incomplete, until t3.5 of silence
   bool inGarbage_ = false;  // counting one communication error per run of discarded bytes
   bool gapMode_ = false;    // processing the bytes before a t3.5 gap
+  std::shared_ptr<ServingMetrics> metrics_;
+  std::size_t unsentAnswers_ = 0;  // answers in output_ not yet written (timed when they are)
+  double answerReceivedAt_ = 0;    // the last delivery of the first of them
 };
 
 }  // namespace modbus

@@ -67,6 +67,9 @@ void ModbusStreamProtocol::connectionMade() {
                      /*streaming=*/true);
   registeredProducer_ = true;
   core_.emplace(*framer_, serverFactory_->processor());
+  metrics_ = serverFactory_->metricsPtr();
+  core_->setMetrics(metrics_.get());
+  ++metrics_->connectionsMade;
   serverFactory_->processor().configureFramer(*framer_);
   serverFactory_->connectionLog().record(ConnectionEvent::Connected, reactor::log::Level::Info, "client connected: ",
                                         t.getPeer().toString(), " (", serverFactory_->connectionCount(), " open)");
@@ -85,6 +88,7 @@ void ModbusStreamProtocol::connectionMade() {
   if (clock_) {
     lastActivity_ = clock_->seconds();
     connectedAt_ = lastActivity_;
+    batchStart_ = lastActivity_;
     armDeadline();
   }
 }
@@ -137,7 +141,8 @@ void ModbusStreamProtocol::onDeadline() {
 }
 
 void ModbusStreamProtocol::dataReceived(reactor::ByteView data) {
-  if (clock_) lastActivity_ = clock_->seconds();
+  if (clock_) lastActivity_ = batchStart_ = clock_->seconds();
+  metrics_->bytesReceived += data.size();
   std::vector<std::uint8_t> rewritten;  // only with a trace_packet hook (no allocation otherwise)
   if (serverFactory_->options().tracePacket) {
     rewritten.assign(data.begin(), data.end());
@@ -210,7 +215,11 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
     std::size_t n = execute(header, request, response, pending);
     if (pending) return;
     if (o.responseHook && !planResponse(header, request, response, n)) return;
-    if (n > 0) framer_->commitFrame(output_, n);
+    if (n > 0) {
+      metrics_->countAnswer(response.first(n));
+      framer_->commitFrame(output_, n);
+      ++unsentAnswers_;
+    }
     return;
   }
   std::array<std::uint8_t, kMaxPduSize> scratch;  // on the stack: no per-connection copy of it
@@ -218,6 +227,7 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
   if (pending) return;
   if (o.responseHook && !planResponse(header, request, scratch, n)) return;
   if (pending_.empty()) {
+    if (n > 0) ++unsentAnswers_;
     emit(header, std::span<const std::uint8_t>(scratch.data(), n));
     return;
   }
@@ -225,6 +235,7 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
   PendingAnswer& answer = pending_.emplace_back();
   answer.header = header;
   answer.functionCode = request[0];
+  answer.receivedAt = batchStart_;
   answer.ready = true;
   answer.pdu.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
 }
@@ -234,6 +245,7 @@ std::size_t ModbusStreamProtocol::execute(const FrameHeader& header, std::span<c
   std::size_t n = 0;
   try {
     if (!authorize(header.unitId, request, response, n)) {
+      metrics_->countRequest(request);  // refused before the core saw it (a TLS role)
       core_->followAsciiDelimiter(header.unitId);
       return n;
     }
@@ -257,6 +269,7 @@ void ModbusStreamProtocol::startAsync(const FrameHeader& header, std::span<const
   PendingAnswer& answer = pending_.emplace_back();
   answer.header = header;
   answer.functionCode = request[0];
+  answer.receivedAt = batchStart_;
   updateReading();
   std::weak_ptr<reactor::Protocol> weak = weak_from_this();
   Completion done = [weak, this, slot](std::span<const std::uint8_t> pdu) {
@@ -289,10 +302,15 @@ void ModbusStreamProtocol::complete(std::uint64_t slot, std::span<const std::uin
 }
 
 void ModbusStreamProtocol::drainPending() {
+  double now = -1;  // read once, if an answer here is timed
   while (!pending_.empty() && pending_.front().ready) {
     PendingAnswer answer = std::move(pending_.front());
     pending_.erase(pending_.begin());
     ++firstSlot_;
+    if (clock_ && answer.receivedAt >= 0 && !answer.pdu.empty()) {
+      if (now < 0) now = clock_->seconds();
+      metrics_->latency.observe(now - answer.receivedAt);
+    }
     if (answer.raw) {
       output_.append(answer.pdu);
     } else {
@@ -367,6 +385,7 @@ void ModbusStreamProtocol::completeLater(const FrameHeader& header, std::uint8_t
   answer.header = header;
   answer.functionCode = functionCode;
   answer.raw = raw;
+  answer.receivedAt = batchStart_;
   if (!clock_) {  // a bare factory in tests: no time to wait on, it goes now
     complete(slot, bytes);
     return;
@@ -399,6 +418,7 @@ void ModbusStreamProtocol::emit(const FrameHeader& header, std::span<const std::
     pdu = traceResponse_;
   }
   if (pdu.empty()) return;
+  metrics_->countAnswer(pdu);
   const std::size_t before = output_.readableBytes();
   framer_->encode(output_, header, pdu);
   if (o.tracePacket) {
@@ -427,8 +447,15 @@ void ModbusStreamProtocol::updateReading() {
 
 void ModbusStreamProtocol::flushOutput() {
   if (output_.readableBytes() == 0) return;
+  metrics_->bytesSent += output_.readableBytes();
   transport().write(output_.readable());
   output_.retrieveAll();
+  // Every synchronous answer of the batch left in this one write: they share its time (one clock
+  // read per batch, not per request; the request's read is batchStart_, already read for idleTimeout).
+  if (unsentAnswers_ > 0) {
+    if (clock_) metrics_->latency.observe(clock_->seconds() - batchStart_, unsentAnswers_);
+    unsentAnswers_ = 0;
+  }
 }
 
 void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
@@ -446,6 +473,7 @@ void ModbusStreamProtocol::connectionLost(const reactor::Failure& reason) {
       reactor::log::error("trace_connect hook failed: ", e.what());
     }
   }
+  if (metrics_) ++metrics_->connectionsLost;
   if (serverFactory_) {
     serverFactory_->connectionClosed(this);
     ConnectionLog& log = serverFactory_->connectionLog();

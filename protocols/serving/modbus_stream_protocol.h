@@ -17,6 +17,7 @@
 #include "framers/buffer.h"
 #include "framers/framer.h"
 #include "protocols/serving/frame_server.h"
+#include "protocols/serving/serving_metrics.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
 
@@ -99,6 +100,7 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
     std::uint8_t functionCode = 0;
     bool ready = false;
     bool raw = false;  // `pdu` holds wire bytes to send as they are (a response hook's junk or half frame)
+    double receivedAt = -1;  // the read that brought its request (clock seconds); < 0: not timed (junk, a first half)
     std::vector<std::uint8_t> pdu;
   };
 
@@ -154,6 +156,10 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   double frameStart_ = 0;
   bool frameStarted_ = false;  // input_ holds the start of an incomplete frame
   std::size_t requests_ = 0;
+  // Metrics (serving_metrics.h): the factory's, kept alive by this connection; null without a factory.
+  std::shared_ptr<ServingMetrics> metrics_;
+  double batchStart_ = 0;          // when the read that brought the requests being answered came
+  std::size_t unsentAnswers_ = 0;  // synchronous answers in output_, timed when it is written
   bool registeredProducer_ = false;
   // Asynchronous answers and hooks (untouched on the plain path).
   // A vector, not a deque: libstdc++'s deque allocates ~600 bytes as soon as it is constructed,

@@ -24,6 +24,12 @@ ModbusUdpProtocol::ModbusUdpProtocol(std::shared_ptr<RequestProcessor> processor
 
 ModbusUdpProtocol::~ModbusUdpProtocol() = default;
 
+void ModbusUdpProtocol::setMetrics(std::shared_ptr<ServingMetrics> metrics, reactor::IReactorTime* clock) {
+  metrics_ = std::move(metrics);
+  clock_ = metrics_ ? clock : nullptr;
+  core_.setMetrics(metrics_.get());
+}
+
 void ModbusUdpProtocol::startProtocol() { processor_->configureFramer(*framer_); }
 
 /// One datagram: a gap at its end (RTU), one answer datagram per frame, malformed parts counted.
@@ -52,14 +58,22 @@ struct ModbusUdpProtocol::DatagramPolicy : FramePolicy {
     std::span<std::uint8_t> response = self.framer_->beginFrame(self.output_, r.header);
     const Answer answer = self.core_.serve(r.header.unitId, r.pdu, response, /*allowAsync=*/false, "udp");
     if (answer.kind != Answer::Kind::Send) return;
+    ServingMetrics* metrics = self.metrics_.get();
+    if (metrics) metrics->countAnswer(response.first(answer.length));
     self.framer_->commitFrame(self.output_, answer.length);
+    if (metrics) metrics->bytesSent += self.output_.readableBytes();
     self.transport().write(self.output_.readable(), addr);
     self.output_.retrieveAll();
+    if (self.clock_) metrics->latency.observe(self.clock_->seconds() - self.received_);
   }
 };
 
 void ModbusUdpProtocol::datagramReceived(reactor::ByteView datagram, const reactor::Address& addr) {
   framer_->reset();  // nothing from an earlier datagram may shape this one
+  if (metrics_) {
+    metrics_->bytesReceived += datagram.size();
+    if (clock_) received_ = clock_->seconds();
+  }
   DatagramPolicy policy(*this, addr);
   core_.decodeFrames(datagram, policy);
   framer_->reset();

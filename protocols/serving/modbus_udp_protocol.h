@@ -12,6 +12,7 @@
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/serving/frame_server.h"
+#include "protocols/serving/serving_metrics.h"
 #include "reactor/datagram_protocol.h"
 
 namespace modbus {
@@ -38,6 +39,8 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
   std::size_t malformedCount() const { return malformed_; }
   RequestProcessor& processor() { return *processor_; }
   FramerType framerType() const { return framerType_; }
+  /// Counts into `metrics` (serving_metrics.h), timing answers on `clock` (null: no latency).
+  void setMetrics(std::shared_ptr<ServingMetrics> metrics, reactor::IReactorTime* clock);
 
  private:
   struct DatagramPolicy;
@@ -50,6 +53,9 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
   FrameServer core_;
   std::size_t requests_ = 0;
   std::size_t malformed_ = 0;
+  std::shared_ptr<ServingMetrics> metrics_;
+  reactor::IReactorTime* clock_ = nullptr;
+  double received_ = 0;  // when the datagram being served came (with clock_)
 };
 
 }  // namespace modbus

@@ -5,6 +5,7 @@
 
 #include "protocols/http/detail/json_body.h"
 #include "protocols/http/static_files.h"
+#include "protocols/servers/server_metrics.h"
 #include "protocols/simulator/detail/simulator_http_api.h"
 #include "protocols/simulator/log_ring.h"
 #include "protocols/simulator/simulator_api_v1.h"
@@ -127,6 +128,7 @@ SimulatorHttp::SimulatorHttp(SimulatorServer& simulator, LogRing* log, Simulator
   }
   apiV1_ = std::make_unique<SimulatorApiV1>(simulator_);
   for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) router_->add(method, "/api/v1/*", apiV1_->handler());
+  router_->get("/metrics", metricsHandler([this] { return metricsSources(simulator_.servers()); }));
   if (!options_.staticFolder.empty()) {
     router_->fallback(http::StaticFiles(options_.staticFolder).handler());
   }

@@ -113,6 +113,9 @@ std::size_t allocationsFor(int depth) {
   r.run(false);
   REQUIRE(client->replies() == 2500);
   CHECK(client->badReplies() == 0);
+  // The counters and the latency clock (serving_metrics.h) ran on every one of those requests.
+  CHECK(server.metrics().requests[3] == 2500);
+  CHECK(server.metrics().latency.count() == 2500);
   return client->measuredAllocations();
 }
 

@@ -283,7 +283,7 @@ async function act(action, message) {
 async function refreshServer() {
   const s = await api.readServer();
   $('#server-summary').textContent =
-      `${s.endpoint} · up ${Math.round(s.uptime)} s · ${s.connections.length} connections · ${s.requests_total} requests`;
+      `${(s.listening && s.listening.length ? s.listening.join(', ') : s.endpoint)} · up ${Math.round(s.uptime)} s · ${s.connections.length} connections · ${s.requests_total} requests`;
 }
 
 $('#range-form').addEventListener('submit', (event) => {

@@ -5,6 +5,7 @@
 
 #include "datastore/exception_code.h"
 #include "framers/function_codes.h"
+#include "protocols/servers/server_metrics.h"
 #include "protocols/simulator/detail/simulator_http_api.h"
 #include "protocols/simulator/log_ring.h"
 #include "protocols/simulator/simulator_server.h"
@@ -236,9 +237,13 @@ Json serverView(SimulatorServer& simulator, const Json& params) {
                               {"count", std::to_string(calls.exceptionCount(static_cast<std::uint8_t>(code)))}});
   }
   const double uptime = simulator.reactor().seconds() - simulator.startedAt();
+  // "endpoint" is the configured one (pymodbus's field); with port 0 only "listening" tells the port.
+  Json listening = Json::array();
+  for (const auto& server : simulator.servers()) listening.push_back(serverMetricsLabel(*server));
   return Json{{"result", "ok"},
               {"uptime", number(static_cast<double>(static_cast<long long>(uptime)))},
               {"endpoint", simulator.serverEntry().entry.endpoint},
+              {"listening", std::move(listening)},
               {"running", simulator.servers().empty() ? "False" : "True"},
               {"restarts", std::to_string(simulator.restartCount())},
               {"connections", std::move(connections)},

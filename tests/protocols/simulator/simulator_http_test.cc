@@ -214,6 +214,11 @@ TEST_CASE("simulator http: /restapi/server reports uptime, connections, counters
   CHECK(r["restarts"] == "0");
   CHECK(r["uptime"].is_string());
   CHECK(r["connections"].is_array());
+  // The port actually bound, which with a configured port 0 only "listening" tells.
+  REQUIRE(r["listening"].size() == 1);
+  const std::string listening = r["listening"][0];
+  CHECK(listening.starts_with("tcp:"));
+  CHECK_FALSE(listening.ends_with(":0"));
   CHECK(r["function_counters"] == Json::array({{{"fc", "3"}, {"name", "read_holding_registers"}, {"count", "1"}}}));
   CHECK(r["exception_counters"] == Json::array({{{"code", "02"}, {"name", "IllegalDataAddress"}, {"count", "1"}}}));
   r = app.post("server", {{"submit", "Restart"}});

@@ -9,6 +9,8 @@ std::string Address::toString() const {
       return "-";
     case Type::Serial:
       return host;
+    case Type::UNIX:
+      return host.empty() ? "unix:(unnamed)" : "unix:" + host;
     case Type::TCP:
     case Type::UDP:
       break;

@@ -27,7 +27,10 @@ class InvalidAddressError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-/// What listenUDP hands the protocol (Twisted's IUDPTransport, unconnected mode). Reactor thread only.
+/// What listenUDP hands the protocol: Twisted's IUDPTransport (unconnected, or connect()ed) and
+/// IMulticastTransport. Reactor thread only. The connected-mode and multicast methods have
+/// defaults that throw std::logic_error, so a test double need only implement the rest.
+/// Tests: tests/reactor/udp_test.cc, udp_connected_test.cc, multicast/udp_multicast_test.cc
 class IUDPTransport {
  public:
   virtual ~IUDPTransport() = default;
@@ -41,6 +44,53 @@ class IUDPTransport {
   virtual void write(ByteView datagram, const Address& addr) = 0;
   /// Sends the pieces as one datagram to `addr` (Twisted's writeSequence).
   virtual void writeSequence(std::span<const ByteView> pieces, const Address& addr) = 0;
+  /// Twisted's write(data) without an address: to the connect()ed peer. Throws std::logic_error
+  /// when the port is not connected.
+  void write(ByteView datagram) { write(datagram, Address{}); }
+
+  /// Twisted's connect(host, port): from now on this port exchanges datagrams with that peer only.
+  /// The kernel drops datagrams from anyone else; write() needs no address (one given must be the
+  /// peer's); an ICMP "port unreachable" for what we sent calls the protocol's connectionRefused().
+  /// Once per port (Twisted: "already connected" is an error), IP literals only
+  /// (InvalidAddressError), std::logic_error when connected already or not listening.
+  virtual void connect(const std::string& host, std::uint16_t port) {
+    (void)host;
+    (void)port;
+    throw std::logic_error("connect: this transport has no connected mode");
+  }
+  /// The connected peer, or an Address of Type::None when not connected.
+  virtual Address getPeer() const { return Address{}; }
+
+  // --- Twisted's IMulticastTransport ----------------------------------------------------------------
+  /// Joins the multicast group `address` on the interface with the IP `interface` ("" = the
+  /// kernel's choice). Throws std::runtime_error naming the group and the OS error.
+  virtual void joinGroup(const std::string& address, const std::string& interface = {}) {
+    (void)address;
+    (void)interface;
+    throw std::logic_error("joinGroup: this transport has no multicast");
+  }
+  virtual void leaveGroup(const std::string& address, const std::string& interface = {}) {
+    (void)address;
+    (void)interface;
+    throw std::logic_error("leaveGroup: this transport has no multicast");
+  }
+  /// Whether our own multicast datagrams come back to sockets of this host (on by default).
+  virtual void setLoopbackMode(bool enabled) {
+    (void)enabled;
+    throw std::logic_error("setLoopbackMode: this transport has no multicast");
+  }
+  virtual bool getLoopbackMode() const { return true; }
+  /// Time-to-live of the multicast datagrams we send (1 by default: this network only).
+  virtual void setTTL(int ttl) {
+    (void)ttl;
+    throw std::logic_error("setTTL: this transport has no multicast");
+  }
+  virtual int getTTL() const { return 1; }
+  /// The interface (an IP) multicast datagrams are sent from.
+  virtual void setOutgoingInterface(const std::string& interface) {
+    (void)interface;
+    throw std::logic_error("setOutgoingInterface: this transport has no multicast");
+  }
   /// The bound address; for port 0, the port the OS chose.
   virtual Address getHost() const = 0;
   /// Stops receiving and closes the socket; the protocol's stopProtocol() follows. Idempotent.
@@ -97,8 +147,8 @@ class DatagramProtocol : public std::enable_shared_from_this<DatagramProtocol> {
     (void)datagram;
     (void)addr;
   }
-  /// Twisted's connectionRefused: only for connected UDP, which this port does not offer; kept for
-  /// porting code that overrides it.
+  /// Twisted's connectionRefused: on a connect()ed port, the peer answered a datagram with ICMP
+  /// "port unreachable" (nobody listens there). The port stays open.
   virtual void connectionRefused() {}
 
   /// The port, from makeConnection until it stops listening. Throws std::logic_error otherwise.

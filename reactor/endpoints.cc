@@ -184,6 +184,7 @@ std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::s
   if (desc.type == "tcp") return parseTCP(reactor, desc, "");
   if (desc.type == "tcp6") return parseTCP(reactor, desc, "::");
   if (desc.type == "tls") return tlsServerEndpoint(reactor, desc);
+  if (desc.type == "unix") return unixServerEndpoint(reactor, desc);
   throw EndpointError("unknown endpoint type '" + desc.type + "'");
 }
 

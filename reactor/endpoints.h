@@ -64,10 +64,36 @@ class IStreamServerEndpoint {
   virtual void check() const {}
 };
 
-/// Twisted's serverFromString for stream endpoints: "tcp:PORT[:interface=IP][:backlog=N]" and
-/// "tcp6:PORT[:interface=IP6]" (and "tls:..." once reactor/tls.h is built). EndpointError for an
-/// unknown type or a bad field.
+/// Twisted's serverFromString for stream endpoints: "tcp:PORT[:interface=IP][:backlog=N]",
+/// "tcp6:PORT[:interface=IP6]", "tls:..." (reactor/tls.h) and
+/// "unix:PATH[:mode=0666][:lockfile=1][:backlog=50]" (listenUNIX; mode in octal; lockfile is
+/// Twisted's wantPID and, as in Twisted, on by default). EndpointError for an unknown type or a
+/// bad field.
 std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description);
+
+/// serverFromString's "unix" parser (reactor/client_endpoints.cc, with the client side).
+std::unique_ptr<IStreamServerEndpoint> unixServerEndpoint(Reactor& reactor, const EndpointDescription& description);
+
+/// Twisted's IStreamClientEndpoint, in the shape our reactor's connect* calls have: connect()
+/// starts a connection attempt for `factory` (a ClientFactory, which hears the outcome) and returns
+/// its IConnector, so a ReconnectingClientFactory can retry through it. (Twisted returns a Deferred
+/// of the protocol; here the factory's clientConnectionFailed/Lost are that Deferred's errback.)
+class IStreamClientEndpoint {
+ public:
+  virtual ~IStreamClientEndpoint() = default;
+  virtual std::shared_ptr<IConnector> connect(std::shared_ptr<ClientFactory> factory) = 0;
+  /// What the endpoint connects to (for log lines): "tcp:127.0.0.1:5020", "unix:/run/x.sock".
+  virtual std::string describe() const = 0;
+};
+
+/// Twisted's clientFromString: "tcp:host=H:port=P[:timeout=S][:bindAddress=IP]" (or positionally
+/// "tcp:H:P"), "unix:path=P" or "unix:P" [:timeout=S], and "tls:"/"ssl:" host=H:port=P with the
+/// client's TLS keywords: caCertsFile (or ca, trustRoots; required unless verify=false),
+/// certKey/cert and privateKey/key (a client certificate), password, hostname (SNI and the name
+/// checked, default none), verify (true/false), min_version, timeout, bindAddress. The TLS files are
+/// loaded here (TlsError). timeout defaults to 30 s as in Twisted. EndpointError for an unknown
+/// type, a missing field or a bad value.
+std::unique_ptr<IStreamClientEndpoint> clientFromString(Reactor& reactor, std::string_view description);
 
 /// Throws CannotListenError, with listenTCP's and listenUDP's text, when `interface` is not an
 /// address they could bind ("999.1.1.1", a host name); binds nothing. "" is every IPv4 address.

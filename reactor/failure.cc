@@ -61,4 +61,7 @@ CannotListenError::CannotListenError(std::string interface, int port, int uvCode
                          ":" + std::to_string(port) + ": " + uv_strerror(uvCode) + " (" + uv_err_name(uvCode) + ")"),
       code_(uvCode) {}
 
+CannotListenError::CannotListenError(const std::string& message, int uvCode)
+    : std::runtime_error("CannotListenError: " + message), code_(uvCode) {}
+
 }  // namespace reactor

@@ -88,6 +88,8 @@ const char* toString(FailureType type);
 class CannotListenError : public std::runtime_error {
  public:
   CannotListenError(std::string interface, int port, int uvCode);
+  /// For listeners that are not an interface and a port (a UNIX socket path): `message` says it all.
+  CannotListenError(const std::string& message, int uvCode);
   int code() const { return code_; }
 
  private:

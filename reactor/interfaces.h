@@ -40,6 +40,13 @@ class ITransport : public IProducer {
   /// Close now, dropping pending data. connectionLost(ConnectionAborted) follows, never from inside
   /// this call. A second call, or loseConnection afterwards, does nothing.
   virtual void abortConnection() = 0;
+  /// Twisted's loseWriteConnection: half-close. Once every pending byte is written, the write side
+  /// is shut (shutdown(SHUT_WR): the peer reads EOF) while this side keeps reading. A protocol that
+  /// implements IHalfCloseableProtocol then gets writeConnectionLost(); connectionLost comes when
+  /// the peer closes its side too (or on loseConnection/abortConnection), still exactly once. Writes
+  /// made after the shutdown has begun are ignored. Idempotent. TCP and UNIX sockets half-close;
+  /// a transport that cannot (serial, TLS) closes entirely, which is this default.
+  virtual void loseWriteConnection() { loseConnection(); }
 
   virtual Address getPeer() const = 0;
   virtual Address getHost() const = 0;
@@ -64,7 +71,23 @@ class ITransport : public IProducer {
   // reads again (unless disconnecting), stopProducing() is loseConnection().
 };
 
-/// TCP specifics (ITCPTransport).
+/// Twisted's IHalfCloseableProtocol: a Protocol that also derives from this opts in to half-close
+/// on TCP and UNIX sockets. Without it, EOF from the peer closes the connection once what is queued
+/// is written (connectionLost(ConnectionDone)).
+class IHalfCloseableProtocol {
+ public:
+  virtual ~IHalfCloseableProtocol() = default;
+  /// The peer shut its write side (we read EOF). The connection stays up: this side may still
+  /// write, then call loseConnection() or loseWriteConnection(). When our write side is shut
+  /// already, connectionLost(ConnectionDone) follows. An exception closes the connection.
+  virtual void readConnectionLost() = 0;
+  /// Our write side is shut (loseWriteConnection completed); reading goes on. When the peer's side
+  /// is shut already, connectionLost(ConnectionDone) follows.
+  virtual void writeConnectionLost() = 0;
+};
+
+/// TCP specifics (ITCPTransport). Connections on UNIX sockets offer it too (Twisted's unix.Server
+/// is a tcp.Server): there the TCP options are ignored and read back false.
 class ITCPTransport : public ITransport {
  public:
   virtual void setTcpNoDelay(bool enabled) = 0;
@@ -112,6 +135,22 @@ class IReactorTCP {
   virtual std::shared_ptr<IConnector> connectTCP(std::string_view host, std::uint16_t port,
                                                  std::shared_ptr<ClientFactory> factory, double timeout = 30,
                                                  std::string_view bindAddress = {}) = 0;
+};
+
+/// Twisted's IReactorUNIX: stream connections on UNIX-domain sockets (a path on the filesystem).
+class IReactorUNIX {
+ public:
+  virtual ~IReactorUNIX() = default;
+  /// Listens on `address` (a path). `mode`: the socket file's permission bits (0666 as in Twisted),
+  /// set before the port accepts anything. `wantPID`: Twisted's lockfile, "ADDRESS.lock" holding
+  /// this process's pid; a socket left by a dead process is then removed and reused, one held by a
+  /// live process refuses (CannotListenError). stopListening removes the socket file and the lock.
+  virtual std::shared_ptr<IListeningPort> listenUNIX(std::string_view address, std::shared_ptr<Factory> factory,
+                                                     int backlog = 50, unsigned mode = 0666,
+                                                     bool wantPID = false) = 0;
+  /// Connects to the socket at `address`; the ClientFactory hears the outcome as with connectTCP.
+  virtual std::shared_ptr<IConnector> connectUNIX(std::string_view address, std::shared_ptr<ClientFactory> factory,
+                                                  double timeout = 30) = 0;
 };
 
 /// Twisted's IReactorUDP, likewise.

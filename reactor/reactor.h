@@ -43,7 +43,7 @@ enum class SystemEvent { Startup, Shutdown };
 using TriggerId = std::uint64_t;
 using SignalHandlerId = std::uint64_t;
 
-class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUDP {
+class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUDP, public IReactorUNIX {
  public:
   Reactor();
   /// Closes every handle still open and the loop. Destroy it on the thread that ran it.
@@ -114,6 +114,15 @@ class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUD
                                          std::shared_ptr<ClientFactory> factory, double timeout = 30,
                                          std::string_view bindAddress = {}) override;
 
+  /// Twisted's listenUNIX (defined in reactor/detail/unix_port.cc); see IReactorUNIX. Throws
+  /// CannotListenError naming the path and the step that failed.
+  std::shared_ptr<IListeningPort> listenUNIX(std::string_view address, std::shared_ptr<Factory> factory,
+                                             int backlog = 50, unsigned mode = 0666, bool wantPID = false) override;
+  /// Twisted's connectUNIX (defined in reactor/detail/tcp_connector.cc). A missing socket file or
+  /// one nobody listens on is clientConnectionFailed(ConnectionRefused).
+  std::shared_ptr<IConnector> connectUNIX(std::string_view address, std::shared_ptr<ClientFactory> factory,
+                                          double timeout = 30) override;
+
   /// Twisted's listenUDP (defined in reactor/udp.cc).
   std::shared_ptr<IListeningPort> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
                                             std::string_view interface = {},
@@ -123,7 +132,7 @@ class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUD
                                             const TlsOptions& options, int backlog = 50,
                                             std::string_view interface = {});
 
-  /// Open connections (TCP, TLS, serial) the reactor will close on stop().
+  /// Open connections (TCP, UNIX, TLS, serial) the reactor will close on stop().
   std::size_t connectionCount() const;
 
  private:

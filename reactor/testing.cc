@@ -60,4 +60,18 @@ std::shared_ptr<IListeningPort> MemoryReactor::listenUDP(std::uint16_t port, std
   return listening;
 }
 
+std::shared_ptr<IListeningPort> MemoryReactor::listenUNIX(std::string_view address, std::shared_ptr<Factory> factory,
+                                                          int backlog, unsigned mode, bool wantPID) {
+  auto listening = std::make_shared<Port>(Address{Address::Type::UNIX, std::string(address), 0, false});
+  unixServers.push_back(UnixServer{std::string(address), std::move(factory), backlog, mode, wantPID, listening});
+  return listening;
+}
+
+std::shared_ptr<IConnector> MemoryReactor::connectUNIX(std::string_view address, std::shared_ptr<ClientFactory> factory,
+                                                       double timeout) {
+  auto connector = std::make_shared<Connector>(Address{Address::Type::UNIX, std::string(address), 0, false});
+  unixClients.push_back(UnixClient{std::string(address), std::move(factory), timeout, connector});
+  return connector;
+}
+
 }  // namespace reactor::testing

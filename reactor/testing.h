@@ -66,6 +66,10 @@ class StringTransport : public ITCPTransport {
     disconnecting_ = true;
     aborted_ = true;
   }
+  /// Recorded (writeDisconnecting()); the transport stays connected, as a real one does until the
+  /// peer closes too.
+  void loseWriteConnection() override { writeDisconnecting_ = true; }
+  bool writeDisconnecting() const { return writeDisconnecting_; }
   Address getPeer() const override { return peer_; }
   Address getHost() const override { return host_; }
   bool connected() const override { return !lost_; }
@@ -131,6 +135,7 @@ class StringTransport : public ITCPTransport {
   Address peer_;
   bool lost_ = false;
   bool disconnecting_ = false;
+  bool writeDisconnecting_ = false;
   bool aborted_ = false;
   std::size_t buffered_ = 0;
   std::size_t highWater_ = 64 * 1024;
@@ -148,7 +153,7 @@ class StringTransport : public ITCPTransport {
 /// that record what is done to them; nothing is opened and no protocol is built. A test then builds
 /// the protocol from the recorded factory and connects it to a StringTransport itself, as Twisted's
 /// tests do. Time is a Clock: advance() runs what became due.
-class MemoryReactor final : public IReactorTime, public IReactorTCP, public IReactorUDP {
+class MemoryReactor final : public IReactorTime, public IReactorTCP, public IReactorUDP, public IReactorUNIX {
  public:
   /// A port returned by listenTCP / listenUDP. getHost() is the interface asked for ("0.0.0.0" for
   /// "") and the port asked for; port 0 reports 30000 + the call's index, as if the OS chose it.
@@ -204,7 +209,24 @@ class MemoryReactor final : public IReactorTime, public IReactorTCP, public IRea
     std::shared_ptr<Port> listeningPort;
   };
 
+  struct UnixServer {
+    std::string address;
+    std::shared_ptr<Factory> factory;
+    int backlog;
+    unsigned mode;
+    bool wantPID;
+    std::shared_ptr<Port> listeningPort;
+  };
+  struct UnixClient {
+    std::string address;
+    std::shared_ptr<ClientFactory> factory;
+    double timeout;
+    std::shared_ptr<Connector> connector;
+  };
+
   std::vector<TcpServer> tcpServers;
+  std::vector<UnixServer> unixServers;
+  std::vector<UnixClient> unixClients;
   std::vector<TcpClient> tcpClients;
   std::vector<UdpServer> udpServers;
 
@@ -217,6 +239,12 @@ class MemoryReactor final : public IReactorTime, public IReactorTCP, public IRea
   std::shared_ptr<IListeningPort> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
                                             std::string_view interface = {},
                                             std::size_t maxPacketSize = 8192) override;
+
+  // IReactorUNIX: recorded in unixServers / unixClients; the port's getHost() is the path.
+  std::shared_ptr<IListeningPort> listenUNIX(std::string_view address, std::shared_ptr<Factory> factory,
+                                             int backlog = 50, unsigned mode = 0666, bool wantPID = false) override;
+  std::shared_ptr<IConnector> connectUNIX(std::string_view address, std::shared_ptr<ClientFactory> factory,
+                                          double timeout = 30) override;
 
   // IReactorTime, on a Clock
   double seconds() const override { return clock_.seconds(); }

@@ -14,14 +14,35 @@ namespace modbus {
 
 std::pair<std::string, std::uint16_t> parseRedisEndpoint(std::string_view endpoint) {
   reactor::EndpointDescription desc = reactor::parseEndpoint(endpoint);
-  if (desc.type == "unix") {
-    throw reactor::EndpointError("unix: sockets are not supported for Redis yet (use tcp:HOST:PORT)");
+  if (desc.type != "tcp") {
+    throw reactor::EndpointError("Redis needs a tcp:HOST:PORT or unix:PATH endpoint, not '" + desc.type + ":'");
   }
-  if (desc.type != "tcp") throw reactor::EndpointError("Redis needs a tcp:HOST:PORT endpoint, not '" + desc.type + ":'");
   return RemoteDevice::parseEndpoint(endpoint);  // the same tcp:HOST:PORT rules as a gateway unit
 }
 
+std::optional<std::string> parseRedisUnixPath(std::string_view endpoint) {
+  reactor::EndpointDescription desc = reactor::parseEndpoint(endpoint);
+  if (desc.type != "unix") return std::nullopt;
+  desc.checkFields({"path"});
+  std::string path = desc.args.empty() ? desc.get("path") : desc.args[0];
+  if (path.empty()) throw reactor::EndpointError("a unix: Redis endpoint needs the socket's path (unix:PATH)");
+  return path;
+}
+
 namespace config {
+
+namespace {
+/// host and port, or the UNIX socket path, of `endpoint` into `options`.
+void applyRedisEndpoint(const std::string& endpoint, RedisStoreOptions& options) {
+  if (auto path = parseRedisUnixPath(endpoint)) {
+    options.unixPath = *path;
+    return;
+  }
+  auto [host, port] = parseRedisEndpoint(endpoint);
+  options.host = host;
+  options.port = port;
+}
+}  // namespace
 
 RedisStoreConfig parseRedisStoreConfig(const Node& node) {
   node.expectObject({"endpoint", "prefix", "password_file", "timeout"});
@@ -30,16 +51,12 @@ RedisStoreConfig parseRedisStoreConfig(const Node& node) {
     Node endpoint = node.child("endpoint");
     c.endpoint = endpoint.string();
     try {
-      auto [host, port] = parseRedisEndpoint(c.endpoint);
-      c.options.host = host;
-      c.options.port = port;
+      applyRedisEndpoint(c.endpoint, c.options);
     } catch (const reactor::EndpointError& e) {
       endpoint.fail(e.what());
     }
   } else {
-    auto [host, port] = parseRedisEndpoint(c.endpoint);
-    c.options.host = host;
-    c.options.port = port;
+    applyRedisEndpoint(c.endpoint, c.options);
   }
   if (node.has("prefix")) {
     Node prefix = node.child("prefix");

@@ -269,7 +269,7 @@ std::shared_ptr<ServerContext> parseUnits(const Node& units, bool single, const 
 enum class Kind { Tcp, Udp, Serial, Tls };
 
 std::optional<Kind> kindOfType(const std::string& type) {
-  if (type == "tcp" || type == "tcp6") return Kind::Tcp;
+  if (type == "tcp" || type == "tcp6" || type == "unix") return Kind::Tcp;  // unix: served as tcp (MBAP)
   if (type == "udp" || type == "udp6") return Kind::Udp;
   if (type == "serial") return Kind::Serial;
   if (type == "tls") return Kind::Tls;
@@ -293,7 +293,7 @@ Kind validateEndpoint(const Node& node, const std::string& endpoint) {
     auto desc = reactor::parseEndpoint(endpoint);
     auto kind = kindOfType(desc.type);
     if (!kind) {
-      node.fail("\"" + desc.type + "\" endpoints are not supported (use tcp:, tcp6:, udp:, udp6:, serial: or tls:)");
+      node.fail("\"" + desc.type + "\" endpoints are not supported (use tcp:, tcp6:, unix:, udp:, udp6:, serial: or tls:)");
     }
     switch (*kind) {
       case Kind::Tcp: {

@@ -121,6 +121,7 @@ std::shared_ptr<RedisStore> RedisStore::create(reactor::Reactor& reactor, RedisS
   redis::ClientOptions client;
   client.host = store->options_.host;
   client.port = store->options_.port;
+  client.unixPath = store->options_.unixPath;
   client.password = store->options_.password;
   client.timeout = store->options_.timeout;
   store->commands_ = redis::Client::create(reactor, client, [weak](redis::Client& c) {

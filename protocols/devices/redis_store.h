@@ -40,6 +40,8 @@ class RequestProcessor;
 struct RedisStoreOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
+  /// When not empty: Redis's UNIX socket ("unix:PATH" endpoint), used instead of host and port.
+  std::string unixPath;
   /// Every key and the channel start with this: servers with the same prefix share the registers.
   std::string prefix = "uvmodbus";
   /// Empty: no AUTH.

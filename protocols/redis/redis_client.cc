@@ -91,7 +91,9 @@ void Client::connect() {
   state_ = State::Connecting;
   reader_.reset();
   if (!connector_) {
-    connector_ = reactor_.connectTCP(options_.host, options_.port, factory_, options_.timeout);
+    connector_ = options_.unixPath.empty()
+                     ? reactor_.connectTCP(options_.host, options_.port, factory_, options_.timeout)
+                     : reactor_.connectUNIX(options_.unixPath, factory_, options_.timeout);
   } else {
     connector_->connect();
   }

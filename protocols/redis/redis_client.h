@@ -31,6 +31,8 @@ namespace redis {
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
+  /// When not empty: connect to Redis's UNIX socket at this path (connectUNIX) instead of host:port.
+  std::string unixPath;
   /// Sent with AUTH first on every connection when not empty.
   std::string password;
   /// Seconds a command (and a connection attempt) may take.
@@ -81,7 +83,9 @@ class Client final : public std::enable_shared_from_this<Client> {
   /// Commands sent and not answered yet.
   std::size_t inFlight() const { return pending_.size(); }
   std::size_t connectionsMade() const { return connectionsMade_; }
-  std::string describe() const { return options_.host + ":" + std::to_string(options_.port); }
+  std::string describe() const {
+    return options_.unixPath.empty() ? options_.host + ":" + std::to_string(options_.port) : "unix:" + options_.unixPath;
+  }
 
   // Called by the connection's protocol and factory (redis_client.cc).
   void linkMade(reactor::Protocol* link);

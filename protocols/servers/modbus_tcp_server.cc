@@ -16,14 +16,15 @@ ModbusTcpServer::ModbusTcpServer(reactor::Reactor& reactor, std::shared_ptr<Serv
 }
 
 reactor::Address ModbusTcpServer::listen(std::string_view endpoint) {
-  auto stream = streamEndpoint(reactor(), endpoint, {"tcp", "tcp6"}, "Modbus TCP server", factory_->options().backlog);
+  auto stream = streamEndpoint(reactor(), endpoint, {"tcp", "tcp6", "unix"}, "Modbus TCP server", factory_->options().backlog);
   reactor::Address host = addPort(stream->listen(factory_));
-  reactor::log::info("listening on tcp ", host.toString(), " (framer ", framerTypeName(factory_->options().framer), ")");
+  // A unix: endpoint (MBAP over a UNIX stream socket) prints as "unix:PATH".
+  reactor::log::info("listening on ", host.type == reactor::Address::Type::UNIX ? "" : "tcp ", host.toString(), " (framer ", framerTypeName(factory_->options().framer), ")");
   return host;
 }
 
 void ModbusTcpServer::check(std::string_view endpoint) const {
-  streamEndpoint(reactor(), endpoint, {"tcp", "tcp6"}, "Modbus TCP server", factory_->options().backlog)->check();
+  streamEndpoint(reactor(), endpoint, {"tcp", "tcp6", "unix"}, "Modbus TCP server", factory_->options().backlog)->check();
 }
 
 void ModbusTcpServer::doShutdown() {

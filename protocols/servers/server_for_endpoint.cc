@@ -19,7 +19,7 @@ std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, s
                                                     ServerOptions options, StartMode mode) {
   const std::string type = reactor::parseEndpoint(endpoint).type;
   options.framer = framer;
-  if (type == "tcp" || type == "tcp6") {
+  if (type == "tcp" || type == "tcp6" || type == "unix") {  // unix: MBAP over a UNIX socket
     auto server = std::make_unique<ModbusTcpServer>(reactor, std::move(context), options);
     mode == StartMode::Check ? server->check(endpoint) : void(server->listen(endpoint));
     return server;

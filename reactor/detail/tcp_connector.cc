@@ -1,4 +1,5 @@
-// Port of twisted.internet.tcp.Connector: connectTCP with a timeout, reported to a ClientFactory.
+// Port of twisted.internet.tcp.Connector: connectTCP with a timeout, reported to a ClientFactory,
+// and connectUNIX (twisted.internet.unix.Connector), the same state machine on a uv_pipe_t.
 // Each attempt owns its libuv requests (a stale one, from an attempt abandoned by stopConnecting or
 // the timeout, is recognised by its attempt number and ignored), so connect() may be called again
 // from clientConnectionFailed/Lost at once. Failures are reported on a later pass, never from
@@ -10,6 +11,7 @@
 
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/detail/tcp_transport.h"
+#include "reactor/detail/unix_port.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
 
@@ -30,6 +32,11 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
     destination_.host = host_;
     destination_.port = port_;
     destination_.ipv6 = host_.find(':') != std::string::npos;
+  }
+  /// connectUNIX: `path` is the socket file.
+  TcpConnector(ReactorImpl& reactor, std::string path, std::shared_ptr<ClientFactory> factory, double timeout)
+      : reactor_(reactor), host_(std::move(path)), port_(0), factory_(std::move(factory)), timeout_(timeout) {
+    destination_ = Address{Address::Type::UNIX, host_, 0, false};
   }
 
   void connect() override {
@@ -52,6 +59,10 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
         auto c = weak.lock();
         if (c && c->current(attempt)) c->abandon(Failure(FailureType::TimeoutError, UV_ETIMEDOUT, "connect timed out"));
       });
+    }
+    if (destination_.type == Address::Type::UNIX) {
+      connectToPath(attempt);
+      return;
     }
     sockaddr_storage addr{};
     if (parseIp(host_, port_, addr) == 0) {
@@ -138,6 +149,20 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
     }
   }
 
+  void connectToPath(std::uint64_t attempt) {
+    if (host_.empty() || host_.size() > maxUnixPathLength()) {
+      failSoon(Failure(FailureType::Other, UV_ENAMETOOLONG,
+                       "unix socket path '" + host_ + "' is empty or longer than " +
+                           std::to_string(maxUnixPathLength()) + " bytes"),
+               attempt);
+      return;
+    }
+    transport_ = TcpTransport::create(reactor_, TcpTransport::Kind::UNIX);
+    auto* req = new ConnectRequest{{}, shared_from_this(), attempt};
+    req->req.data = req;
+    uv_pipe_connect(&req->req, transport_->pipe(), host_.c_str(), onUvConnect);  // errors come to onUvConnect
+  }
+
   /// Binds the socket to bindAddress_ (port 0) before the connect, when one was given.
   int bindLocal() {
     if (bindAddress_.empty()) return 0;
@@ -154,7 +179,9 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
     if (status != 0) {
       self.transport_->closeWithoutProtocol();
       self.transport_.reset();
-      self.fail(Failure(status == UV_ECONNREFUSED ? FailureType::ConnectionRefused : FailureType::Other, status));
+      // A UNIX socket file that is missing is Twisted's refused connection too (nobody listens there).
+      const bool refused = status == UV_ECONNREFUSED || (status == UV_ENOENT && self.destination_.type == Address::Type::UNIX);
+      self.fail(Failure(refused ? FailureType::ConnectionRefused : FailureType::Other, status));
       return;
     }
     self.connected();
@@ -162,8 +189,7 @@ class TcpConnector final : public IConnector, public std::enable_shared_from_thi
 
   void connected() {
     if (timeoutCall_.active()) timeoutCall_.cancel();
-    std::shared_ptr<Protocol> protocol =
-        buildProtocolFor(*factory_, tcpAddress(transport_->handle(), false, destination_));
+    std::shared_ptr<Protocol> protocol = buildProtocolFor(*factory_, transport_->peerAddress(destination_));
     if (!protocol) {
       transport_->closeWithoutProtocol();
       transport_.reset();
@@ -246,6 +272,18 @@ std::shared_ptr<IConnector> Reactor::connectTCP(std::string_view host, std::uint
   if (!factory) throw std::invalid_argument("connectTCP: null factory");
   auto c = std::make_shared<detail::TcpConnector>(impl(), std::string(host), port, std::move(factory), timeout,
                                                   std::string(bindAddress));
+  c->connect();
+  return c;
+}
+
+}  // namespace reactor
+
+namespace reactor {
+
+std::shared_ptr<IConnector> Reactor::connectUNIX(std::string_view address, std::shared_ptr<ClientFactory> factory,
+                                                 double timeout) {
+  if (!factory) throw std::invalid_argument("connectUNIX: null factory");
+  auto c = std::make_shared<detail::TcpConnector>(impl(), std::string(address), std::move(factory), timeout);
   c->connect();
   return c;
 }

@@ -1,32 +1,45 @@
 // Port of twisted.internet.tcp.Connection on libuv. The rules it keeps (twisted-api.md §7):
 // connectionLost exactly once and only from the close callback (never re-entrantly); writes after
 // it are ignored; uv_close is never called with writes queued unless aborting; an exception from
-// the protocol closes this connection with the exception as the reason.
+// the protocol closes this connection with the exception as the reason. Half-close keeps the same
+// single close path: the write side is shut with the uv_shutdown a full close uses, and the handle is
+// closed once both sides are done (or on loseConnection/abortConnection).
 #include "reactor/detail/tcp_transport.h"
 
 #include <algorithm>
 #include <cstring>
 
+#include "reactor/detail/unix_port.h"
+
 namespace reactor::detail {
 
-std::shared_ptr<TcpTransport> TcpTransport::create(ReactorImpl& reactor) {
-  std::shared_ptr<TcpTransport> t(new TcpTransport(reactor));
+std::shared_ptr<TcpTransport> TcpTransport::create(ReactorImpl& reactor, Kind kind) {
+  std::shared_ptr<TcpTransport> t(new TcpTransport(reactor, kind));
   t->self_ = t;  // released in onUvClose
   reactor.addConnection(t.get());
   return t;
 }
 
-TcpTransport::TcpTransport(ReactorImpl& reactor) : reactor_(reactor) {
-  uv_tcp_init(reactor.loop(), &handle_);
-  handle_.data = this;
+TcpTransport::TcpTransport(ReactorImpl& reactor, Kind kind) : reactor_(reactor), kind_(kind) {
+  if (kind_ == Kind::TCP) {
+    uv_tcp_init(reactor.loop(), &handle_.tcp);
+  } else {
+    uv_pipe_init(reactor.loop(), &handle_.pipe, 0);
+  }
+  handle_.handle.data = this;
+}
+
+Address TcpTransport::peerAddress(Address fallback) {
+  return kind_ == Kind::TCP ? tcpAddress(&handle_.tcp, false, fallback) : unixAddress(&handle_.pipe, false, fallback);
 }
 
 TcpTransport::~TcpTransport() = default;
 
 void TcpTransport::start(std::shared_ptr<Protocol> protocol, std::function<void(const Failure&)> onLost) {
-  peer_ = tcpAddress(&handle_, false, peer_);
-  host_ = tcpAddress(&handle_, true, host_);
+  peer_ = peerAddress(peer_);
+  host_ = kind_ == Kind::TCP ? tcpAddress(&handle_.tcp, true, host_) : unixAddress(&handle_.pipe, true, host_);
   onLost_ = std::move(onLost);
+  halfCloseable_ = dynamic_cast<IHalfCloseableProtocol*>(protocol.get());
   if (!makeConnection(std::move(protocol), shared_from_this())) return;
   if (!disconnecting_ && !closing_ && !readPaused_) startReading();
 }
@@ -66,6 +79,10 @@ void TcpTransport::onUvRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* 
   }
   if (nread == 0) return;  // EAGAIN: nothing to do
   if (nread == UV_EOF) {
+    if (self->halfCloseable_ && !self->disconnecting_) {
+      self->readSideShut();
+      return;
+    }
     // The peer closed its side: answer what is already queued, then close (ConnectionDone).
     self->stopReading();
     self->disconnecting_ = true;
@@ -168,6 +185,7 @@ void TcpTransport::onUvWrite(uv_write_t* req, int status) {
     return;
   }
   self->afterDrain();
+  if (self->writeDisconnecting_ && !self->disconnecting_) self->maybeFinishDisconnect();
 }
 
 // --- closing ------------------------------------------------------------------------------------
@@ -177,6 +195,39 @@ void TcpTransport::loseConnection() {
   disconnecting_ = true;
   stopReading();
   maybeFinishDisconnect();
+}
+
+void TcpTransport::loseWriteConnection() {
+  if (!connected_ || disconnecting_ || closing_ || writeDisconnecting_) return;
+  writeDisconnecting_ = true;
+  maybeFinishDisconnect();
+}
+
+void TcpTransport::writeSideShut() {
+  writeShut_ = true;
+  if (halfCloseable_) {
+    try {
+      halfCloseable_->writeConnectionLost();
+    } catch (...) {
+      userError(std::current_exception(), "writeConnectionLost");
+      return;
+    }
+  }
+  // Both directions done (the peer's EOF came first), or the protocol closed meanwhile: nothing
+  // else can happen on this connection.
+  if (readShut_ || disconnecting_) closeWithReason(Failure::connectionDone());
+}
+
+void TcpTransport::readSideShut() {
+  stopReading();
+  readShut_ = true;
+  try {
+    halfCloseable_->readConnectionLost();
+  } catch (...) {
+    userError(std::current_exception(), "readConnectionLost");
+    return;
+  }
+  if (writeShut_ && !closing_) closeWithReason(Failure::connectionDone());
 }
 
 void TcpTransport::shutdownGracefully() {
@@ -194,6 +245,11 @@ bool TcpTransport::readyToShutdown() const {
 }
 
 void TcpTransport::maybeFinishDisconnect() {
+  if (writeShut_ && disconnecting_) {
+    // The write side was shut by a half-close already: loseConnection has nothing left to send.
+    closeWithReason(Failure::connectionDone());
+    return;
+  }
   if (shutdownScheduled_ || !readyToShutdown()) return;
   // Not from inside the caller (often the protocol, in loseConnection): as in Twisted, where the
   // close happens on a later doWrite, a write made right after loseConnection is still sent.
@@ -216,6 +272,11 @@ void TcpTransport::startShutdown() {
 void TcpTransport::onUvShutdown(uv_shutdown_t* req, int status) {
   auto* self = static_cast<TcpTransport*>(req->data);
   if (status == UV_ECANCELED) return;  // already closing
+  if (self->closing_) return;
+  if (status == 0 && !self->disconnecting_) {
+    self->writeSideShut();  // a half-close: reading goes on
+    return;
+  }
   self->closeWithReason(Failure::connectionDone());
 }
 
@@ -233,8 +294,8 @@ void TcpTransport::closeWithReason(const Failure& reason, bool reset) {
   stopReading();
   // An RST tells the peer the data it sent was not consumed; libuv refuses it once a shutdown is
   // under way, and then a plain close does.
-  if (reset && !shutdownStarted_ && uv_tcp_close_reset(&handle_, onUvClose) == 0) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), onUvClose);
+  if (reset && kind_ == Kind::TCP && !shutdownStarted_ && uv_tcp_close_reset(&handle_.tcp, onUvClose) == 0) return;
+  uv_close(&handle_.handle, onUvClose);
 }
 
 void TcpTransport::onUvClose(uv_handle_t* handle) {
@@ -251,13 +312,13 @@ void TcpTransport::onUvClose(uv_handle_t* handle) {
 }
 
 void TcpTransport::setTcpNoDelay(bool enabled) {
-  if (closing_) return;
-  if (uv_tcp_nodelay(&handle_, enabled ? 1 : 0) == 0) noDelay_ = enabled;
+  if (closing_ || kind_ != Kind::TCP) return;
+  if (uv_tcp_nodelay(&handle_.tcp, enabled ? 1 : 0) == 0) noDelay_ = enabled;
 }
 
 void TcpTransport::setTcpKeepAlive(bool enabled) {
-  if (closing_) return;
-  if (uv_tcp_keepalive(&handle_, enabled ? 1 : 0, 60) == 0) keepAlive_ = enabled;
+  if (closing_ || kind_ != Kind::TCP) return;
+  if (uv_tcp_keepalive(&handle_.tcp, enabled ? 1 : 0, 60) == 0) keepAlive_ = enabled;
 }
 
 }  // namespace reactor::detail

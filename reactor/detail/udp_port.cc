@@ -69,6 +69,10 @@ void UdpPort::onUvAlloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
 void UdpPort::onUvRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const struct sockaddr* addr,
                        unsigned flags) {
   auto* self = static_cast<UdpPort*>(handle->data);
+  if (nread == UV_ECONNREFUSED && self->peer_.type != Address::Type::None) {
+    self->refused();
+    return;
+  }
   if (nread < 0) {
     // An ICMP error for an earlier datagram, or similar: the port carries on (Twisted ignores it too).
     log::debug("udp ", self->host_.toString(), ": receive error: ", uv_strerror(static_cast<int>(nread)));
@@ -123,13 +127,21 @@ void UdpPort::writeSequence(std::span<const ByteView> pieces, const Address& add
 
 void UdpPort::send(const uv_buf_t* bufs, unsigned count, std::size_t total, const Address& addr) {
   sockaddr_storage to{};
-  if (addr.host.empty() || parseIp(addr.host, addr.port, to) != 0) {
+  const bool connected = peer_.type != Address::Type::None;
+  if (connected) {
+    // A connected socket takes no destination (libuv: EISCONN); one given must be the peer.
+    if (!addr.host.empty() && (addr.host != peer_.host || addr.port != peer_.port)) {
+      throw InvalidAddressError("udp write to " + addr.toString() + ": the port is connected to " + peer_.toString());
+    }
+  } else if (addr.host.empty() && addr.type == Address::Type::None) {
+    throw std::logic_error("udp write without an address: the port is not connected (call connect first)");
+  } else if (addr.host.empty() || parseIp(addr.host, addr.port, to) != 0) {
     throw InvalidAddressError("udp write: '" + addr.host + "' is not an IP literal");
   }
   if (total > 65507) {
     throw MessageLengthError("udp write: a datagram of " + std::to_string(total) + " bytes is too long");
   }
-  const auto* sa = reinterpret_cast<const sockaddr*>(&to);
+  const auto* sa = connected ? nullptr : reinterpret_cast<const sockaddr*>(&to);
   int rc = queued_ == 0 ? uv_udp_try_send(&handle_, bufs, count, sa) : UV_EAGAIN;
   if (rc >= 0) return;
   if (rc != UV_EAGAIN) {
@@ -158,7 +170,9 @@ void UdpPort::onUvSend(uv_udp_send_t* req, int status) {
   std::unique_ptr<SendRequest> owned(static_cast<SendRequest*>(req->data));
   UdpPort& self = *owned->port;
   --self.queued_;
-  if (status < 0 && status != UV_ECANCELED && status != UV_ECONNREFUSED) {
+  if (status == UV_ECONNREFUSED && self.listening_ && self.peer_.type != Address::Type::None) {
+    self.refused();
+  } else if (status < 0 && status != UV_ECANCELED && status != UV_ECONNREFUSED) {
     log::warning("udp ", self.host_.toString(), ": a queued datagram was not sent: ", uv_strerror(status));
   }
 }
@@ -172,7 +186,9 @@ void UdpPort::reportSendError(int rc, const Address& addr) {
       throw InvalidAddressError("udp write to " + addr.toString() + ": " + uv_strerror(rc) +
                                 " (wrong address family for " + host_.toString() + "?)");
     case UV_ECONNREFUSED:
-      return;  // an ICMP for an earlier datagram; unconnected UDP ignores it (Twisted too)
+      // An ICMP for an earlier datagram: unconnected UDP ignores it, connected UDP reports it (Twisted too).
+      if (peer_.type != Address::Type::None) refused();
+      return;
     default:
       log::warning("udp write to ", addr.toString(), " failed: ", uv_strerror(rc), "; datagram dropped");
   }
@@ -181,6 +197,69 @@ void UdpPort::reportSendError(int rc, const Address& addr) {
 void UdpPort::setBroadcastAllowed(bool enabled) {
   if (!listening_) return;
   if (uv_udp_set_broadcast(&handle_, enabled ? 1 : 0) == 0) broadcast_ = enabled;
+}
+
+// --- connected mode and multicast ---------------------------------------------------------------
+
+void UdpPort::connect(const std::string& host, std::uint16_t port) {
+  if (!listening_) throw std::logic_error("udp connect: the port is not listening");
+  if (peer_.type != Address::Type::None) {
+    throw std::logic_error("udp connect: already connected to " + peer_.toString() + " (once per port)");
+  }
+  sockaddr_storage to{};
+  if (host.empty() || parseIp(host, port, to) != 0) {
+    throw InvalidAddressError("udp connect: '" + host + "' is not an IP literal");
+  }
+  int rc = uv_udp_connect(&handle_, reinterpret_cast<const sockaddr*>(&to));
+  if (rc != 0) {
+    throw InvalidAddressError("udp connect to " + host + ":" + std::to_string(port) + ": " + uv_strerror(rc));
+  }
+  peer_ = toAddress(reinterpret_cast<const sockaddr*>(&to), Address::Type::UDP);
+}
+
+void UdpPort::refused() {
+  std::shared_ptr<DatagramProtocol> protocol = protocol_;
+  if (!protocol) return;
+  callSafely("connectionRefused", [&] { protocol->connectionRefused(); });
+}
+
+void UdpPort::membership(const std::string& address, const std::string& interface, bool join) {
+  if (!listening_) throw std::logic_error("udp multicast: the port is not listening");
+  int rc = uv_udp_set_membership(&handle_, address.c_str(), interface.empty() ? nullptr : interface.c_str(),
+                                 join ? UV_JOIN_GROUP : UV_LEAVE_GROUP);
+  if (rc != 0) {
+    throw std::runtime_error(std::string(join ? "joinGroup " : "leaveGroup ") + address + " on " +
+                             (interface.empty() ? std::string("the default interface") : interface) + ": " +
+                             uv_strerror(rc) + " (" + uv_err_name(rc) + ")");
+  }
+}
+
+void UdpPort::joinGroup(const std::string& address, const std::string& interface) {
+  membership(address, interface, true);
+}
+
+void UdpPort::leaveGroup(const std::string& address, const std::string& interface) {
+  membership(address, interface, false);
+}
+
+void UdpPort::setLoopbackMode(bool enabled) {
+  if (!listening_) return;
+  int rc = uv_udp_set_multicast_loop(&handle_, enabled ? 1 : 0);
+  if (rc != 0) throw std::runtime_error(std::string("setLoopbackMode: ") + uv_strerror(rc));
+  loopback_ = enabled;
+}
+
+void UdpPort::setTTL(int ttl) {
+  if (!listening_) return;
+  int rc = uv_udp_set_multicast_ttl(&handle_, ttl);
+  if (rc != 0) throw std::runtime_error("setTTL(" + std::to_string(ttl) + "): " + uv_strerror(rc));
+  ttl_ = ttl;
+}
+
+void UdpPort::setOutgoingInterface(const std::string& interface) {
+  if (!listening_) return;
+  int rc = uv_udp_set_multicast_interface(&handle_, interface.empty() ? nullptr : interface.c_str());
+  if (rc != 0) throw std::runtime_error("setOutgoingInterface(" + interface + "): " + uv_strerror(rc));
 }
 
 // --- closing ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// Port of twisted.internet.udp.Port on a uv_udp_t: one socket, one DatagramProtocol, unconnected.
-// Tests: tests/reactor/udp_test.cc
+// Port of twisted.internet.udp.Port (and MulticastPort) on a uv_udp_t: one socket, one
+// DatagramProtocol, unconnected or connect()ed, with the multicast options.
+// Tests: tests/reactor/udp_test.cc, udp_connected_test.cc, multicast/udp_multicast_test.cc
 #pragma once
 
 #include <uv.h>
@@ -34,6 +35,15 @@ class UdpPort final : public IUDPTransport,
   bool getBroadcastAllowed() const override { return broadcast_; }
   std::size_t maxPacketSize() const override { return maxPacketSize_; }
   std::size_t queuedDatagrams() const override { return queued_; }
+  void connect(const std::string& host, std::uint16_t port) override;
+  Address getPeer() const override { return peer_; }
+  void joinGroup(const std::string& address, const std::string& interface) override;
+  void leaveGroup(const std::string& address, const std::string& interface) override;
+  void setLoopbackMode(bool enabled) override;
+  bool getLoopbackMode() const override { return loopback_; }
+  void setTTL(int ttl) override;
+  int getTTL() const override { return ttl_; }
+  void setOutgoingInterface(const std::string& interface) override;
 
  private:
   struct SendRequest;
@@ -47,6 +57,9 @@ class UdpPort final : public IUDPTransport,
   void send(const uv_buf_t* bufs, unsigned count, std::size_t total, const Address& addr);
   /// Throws the Twisted error for `rc` (MessageLengthError, InvalidAddressError), or logs it.
   void reportSendError(int rc, const Address& addr);
+  /// A connected port's peer refused a datagram: the protocol's connectionRefused().
+  void refused();
+  void membership(const std::string& address, const std::string& interface, bool join);
 
   ReactorImpl& reactor_;
   std::shared_ptr<DatagramProtocol> protocol_;
@@ -57,6 +70,9 @@ class UdpPort final : public IUDPTransport,
   std::size_t queued_ = 0;
   bool listening_ = false;
   bool broadcast_ = false;
+  Address peer_;  // Type::None until connect()
+  bool loopback_ = true;
+  int ttl_ = 1;
 };
 
 }  // namespace reactor::detail

@@ -35,6 +35,16 @@ TEST_CASE("redis store config: a top-level store of redis moves every unit out o
   CHECK(c.redisUnits.at(1)->holdingRegisters()->validate(0, 10));
 }
 
+TEST_CASE("redis store config: a unix:PATH endpoint selects Redis's UNIX socket") {
+  for (const char* endpoint : {"unix:/run/redis/redis.sock", "unix:path=/run/redis/redis.sock"}) {
+    CAPTURE(endpoint);
+    auto c = modbus::parseServerConfig(
+        withUnits(kUnits, std::string(R"("store": "redis", "redis": {"endpoint": ")") + endpoint + R"("})"));
+    REQUIRE(c.redis.has_value());
+    CHECK(c.redis->options.unixPath == "/run/redis/redis.sock");
+  }
+}
+
 TEST_CASE("redis store config: a unit's own store overrides the top-level one, both ways") {
   auto c = modbus::parseServerConfig(withUnits(
       R"({"1": {"store": "redis", "holding_registers": {"count": 10}}, "2": {"coils": {"count": 8}}})",
@@ -76,9 +86,11 @@ TEST_CASE("redis store config: bad values are refused naming their JSON path") {
   CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"endpoint": "tcp:host:99999"})")) ==
         "redis.endpoint: '99999' is not a port (1..65535)");
   CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"endpoint": "udp:host:6379"})")) ==
-        "redis.endpoint: Redis needs a tcp:HOST:PORT endpoint, not 'udp:'");
-  CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"endpoint": "unix:/run/redis.sock"})")) ==
-        "redis.endpoint: unix: sockets are not supported for Redis yet (use tcp:HOST:PORT)");
+        "redis.endpoint: Redis needs a tcp:HOST:PORT or unix:PATH endpoint, not 'udp:'");
+  CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"endpoint": "unix:"})")) ==
+        "redis.endpoint: a unix: Redis endpoint needs the socket's path (unix:PATH)");
+  CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"endpoint": "unix:/run/r.sock:mode=1"})")) ==
+        "redis.endpoint: unknown keyword 'mode' for endpoint 'unix'");
   CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"prefix": ""})")) ==
         "redis.prefix: must be a non-empty name without spaces");
   CHECK(errorOf(withUnits(kUnits, R"("store": "redis", "redis": {"prefix": "a b"})")) ==

@@ -263,8 +263,10 @@ TEST_CASE("server config: bad server options name their key") {
 }
 
 TEST_CASE("server config: bad endpoints are caught while parsing") {
-  CHECK(errorOf(withServer(R"({"endpoint": "unix:/tmp/modbus.sock"})")) ==
-        "servers[0].endpoint: \"unix\" endpoints are not supported (use tcp:, tcp6:, udp:, udp6:, serial: or tls:)");
+  CHECK(errorOf(withServer(R"({"endpoint": "sctp:/tmp/modbus.sock"})")) ==
+        "servers[0].endpoint: \"sctp\" endpoints are not supported (use tcp:, tcp6:, unix:, udp:, udp6:, serial: or tls:)");
+  CHECK(errorOf(withServer(R"({"endpoint": "unix:/tmp/modbus.sock:mode=777x"})")) ==
+        "servers[0].endpoint: endpoint field 'mode' must be octal permission bits such as 0600, got '777x'");
   CHECK(errorOf(withServer(R"({"endpoint": "tcp:99999"})")) ==
         "servers[0].endpoint: endpoint field 'port' must be an integer in [0, 65535], got '99999'");
   CHECK(errorOf(withServer(R"({"endpoint": "tcp:0:interfce=127.0.0.1"})")) ==

@@ -64,7 +64,8 @@ TEST_CASE("waitBounded logs a failed input as an error and still fires with succ
   failing.errback(std::runtime_error("disk gone"));
   CHECK(fired);
   CHECK_FALSE(failed);
-  CHECK(logs.count("stopService failed: disk gone") == 1);
+  CHECK(logs.count("stopService failed") == 1);
+  CHECK(logs.count("disk gone") == 1);
 }
 
 TEST_CASE("before-shutdown triggers run on the next loop pass after stop(), not inside it") {
@@ -120,8 +121,10 @@ TEST_CASE("listening ports keep listening while before-shutdown Deferreds are pe
   };
   r.callWhenRunning([&] { r.stop(); });
   CHECK(runReactor(r));
+  // Accepted after stop() began: the port was still listening.
   CHECK(server->buildCalls == 1);
-  CHECK(client->failures.empty());
+  REQUIRE(server->protocols.size() == 1);
+  CHECK(server->protocols[0]->madeCount == 1);
 }
 
 TEST_CASE("a before-shutdown Deferred that never fires delays shutdown only until the timeout") {
@@ -146,15 +149,18 @@ TEST_CASE("a before-shutdown trigger that throws or fails is logged and the shut
   Reactor r;
   bool after = false;
   r.addSystemEventTrigger(Phase::Before, SystemEvent::Shutdown,
-                          []() -> Deferred<void> { throw std::runtime_error("trigger threw"); });
+                          []() -> Deferred<void> { throw std::runtime_error("first broke"); });
   r.addSystemEventTrigger(Phase::Before, SystemEvent::Shutdown,
-                          []() -> Deferred<void> { return reactor::fail(reactor::Failure::fromException(std::runtime_error("trigger failed"))); });
+                          []() -> Deferred<void> {
+                            return reactor::fail(reactor::Failure::fromException(std::runtime_error("second broke")));
+                          });
   r.addSystemEventTrigger(Phase::After, SystemEvent::Shutdown, [&] { after = true; });
   r.callWhenRunning([&] { r.stop(); });
   CHECK(runReactor(r));
   CHECK(after);
-  CHECK(logs.count("trigger threw") == 1);
-  CHECK(logs.count("trigger failed") == 1);
+  CHECK(logs.count("before-shutdown trigger failed") == 2);
+  CHECK(logs.count("first broke") == 1);
+  CHECK(logs.count("second broke") == 1);
 }
 
 TEST_CASE("a removed Deferred-returning trigger does not run") {

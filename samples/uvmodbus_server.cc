@@ -166,7 +166,11 @@ int main(int argc, char** argv) {
   });
   if (rc != kExitOk) return rc;
   if (writesLogged) logWrites(servers);
-  reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
+  // Logged once run() has installed the SIGINT/SIGTERM handlers: from this line on, a SIGTERM is a
+  // clean stop (a supervisor or test that waits for it never kills the process by the default action).
+  reactor.callWhenRunning([&config, &configPath] {
+    reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
+  });
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
   servers.clear();
   store.reset();

@@ -64,7 +64,7 @@ TEST_CASE("rlog::info makes an event in the default namespace that observers rec
   CHECK(r.events[0].time > 1.6e9);  // seconds since the epoch
 }
 
-TEST_CASE("events below the level reach no observer; a removed observer receives nothing more") {
+TEST_CASE("events below the level reach no observer, and a removed observer receives nothing more") {
   std::vector<std::string> seen;
   auto id = rlog::addObserver([&](const rlog::Event& e) { seen.emplace_back(e.message); });
   rlog::debug("hidden");  // the default level is info

@@ -19,7 +19,7 @@
 using reactor::Application;
 using reactor::Deferred;
 using reactor::ManualClock;
-using reactor::MemoryReactor;
+using reactor::testing::MemoryReactor;
 using reactor::MultiService;
 using reactor::Service;
 using reactor::TCPServer;
@@ -96,7 +96,7 @@ TEST_CASE("Service: disownServiceParent removes it and stops it when the parent 
   CHECK_THROWS_AS(s->disownServiceParent(), std::logic_error);
 }
 
-TEST_CASE("MultiService: two services of one name are refused; getServiceNamed finds by name") {
+TEST_CASE("MultiService: two services of one name are refused, and getServiceNamed finds by name") {
   auto parent = std::make_shared<MultiService>();
   parent->addService(std::make_shared<Service>("x"));
   CHECK_THROWS_AS(parent->addService(std::make_shared<Service>("x")), std::logic_error);
@@ -160,7 +160,7 @@ TEST_CASE("MultiService: a child whose stop fails is logged and the others still
   CHECK(logs.count("cannot flush") == 1);
 }
 
-TEST_CASE("MultiService: adding to a running parent starts the child; removing stops it") {
+TEST_CASE("MultiService: adding to a running parent starts the child and removing stops it") {
   std::vector<std::string> log;
   auto parent = std::make_shared<MultiService>();
   parent->startService();

@@ -6,12 +6,70 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+
+#include "reactor/log_observer.h"
 
 namespace reactor::log {
 namespace {
 Level gLevel = Level::Info;
 Sink gSink;
+// Observers may be called from worker threads (a deferToThread function that logs): one lock
+// keeps the list and the calls in one piece. Logging is never on the request path.
+std::recursive_mutex gObserverMutex;  // recursive: an observer that logs must not deadlock
+std::vector<std::pair<ObserverId, Observer>> gObservers;
+ObserverId gNextObserverId = 1;
+bool gDispatching = false;
+
+double nowSeconds() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration<double>(now).count();
+}
 }  // namespace
+
+ObserverId addObserver(Observer observer) {
+  std::lock_guard<std::recursive_mutex> lock(gObserverMutex);
+  ObserverId id = gNextObserverId++;
+  gObservers.emplace_back(id, std::move(observer));
+  return id;
+}
+
+void removeObserver(ObserverId id) {
+  std::lock_guard<std::recursive_mutex> lock(gObserverMutex);
+  std::erase_if(gObservers, [id](const auto& o) { return o.first == id; });
+}
+
+void writeEvent(Level level, std::string_view ns, std::string_view message, const std::vector<Field>& fields) {
+  bool observed = false;
+  {
+    std::lock_guard<std::recursive_mutex> lock(gObserverMutex);
+    if (!gObservers.empty() && !gDispatching) {
+      observed = true;
+      gDispatching = true;  // an event logged by an observer goes to the sink/stderr, not round again
+      Event e{level, ns, message, &fields, nowSeconds()};
+      auto observers = gObservers;  // an observer may remove itself
+      for (auto& [id, o] : observers) {
+        try {
+          o(e);
+        } catch (...) {
+        }
+      }
+      gDispatching = false;
+    }
+  }
+  if (gSink) {
+    gSink(level, message);
+    return;
+  }
+  if (observed) return;
+  if (ns == kDefaultNamespace && fields.empty()) {
+    writeToStderr(level, message);
+    return;
+  }
+  Event e{level, ns, message, &fields, nowSeconds()};
+  std::string line = formatEventAsText(e);
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 void setLevel(Level level) { gLevel = level; }
 Level level() { return gLevel; }
@@ -41,11 +99,8 @@ std::optional<Level> parseLevel(std::string_view name) {
 void setSink(Sink sink) { gSink = std::move(sink); }
 
 void write(Level level, std::string_view message) {
-  if (gSink) {
-    gSink(level, message);
-    return;
-  }
-  writeToStderr(level, message);
+  static const std::vector<Field> kNoFields;
+  writeEvent(level, kDefaultNamespace, message, kNoFields);
 }
 
 void writeToStderr(Level level, std::string_view message) {

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "reactor/bounded_wait.h"
 #include "reactor/detail/reactor_impl.h"
 #include "reactor/log.h"
 #include "reactor/threads.h"
@@ -103,6 +104,13 @@ void ReactorImpl::close() {
   closed_ = true;
   destroying_ = true;
   running_ = false;
+  // Triggers may hold objects that use the reactor when destroyed (a server kept alive by an
+  // "after shutdown" trigger, see modbus::StartTcpServer with deferReactorRun): release them now,
+  // while the loop is whole. Moved out first, so a destructor that removes a trigger finds none.
+  {
+    auto dropped = std::move(triggers_);
+    triggers_.clear();
+  }
   // Workers first: what they hand back through callFromThread still runs while they finish.
   stopThreadPool();
   // Close what is still open: connections first (their connectionLost runs), then ports, then ours.
@@ -140,7 +148,7 @@ void ReactorImpl::addConnection(ManagedConnection* c) { connections_.insert(c); 
 
 void ReactorImpl::removeConnection(ManagedConnection* c) {
   if (connections_.erase(c) == 0) return;
-  if (stopping_ && running_ && connections_.empty()) {
+  if (closingAll_ && running_ && connections_.empty()) {
     // Not from inside the close callback's caller frame: finish on the next timer pass.
     owner_.callLater(0.0, [this] { finishShutdown(); });
   }
@@ -224,7 +232,7 @@ void ReactorImpl::onUvSignal(uv_signal_t* handle, int signum) {
   auto* self = static_cast<ReactorImpl*>(handle->data);
   log::info("received signal ", signum == SIGINT ? "SIGINT" : "SIGTERM", ", shutting down");
   if (self->running_ && !self->stopping_) {
-    self->beginShutdown();
+    self->requestShutdown();
   } else if (self->running_) {
     log::warning("second signal: stopping without waiting for connections");
     self->owner_.crash();
@@ -266,21 +274,51 @@ void ReactorImpl::onUvUserSignal(uv_signal_t* handle, int) {
   if (s->f) callSafely("signal handler", s->f);
 }
 
-void ReactorImpl::fireTriggers(Phase phase, SystemEvent event) {
+std::vector<Deferred<void>> ReactorImpl::fireTriggers(Phase phase, SystemEvent event) {
   // Copy: a trigger may add or remove triggers.
   std::vector<Trigger> matching;
   for (auto& t : triggers_) {
     if (t.phase == phase && t.event == event) matching.push_back(t);
   }
+  std::vector<Deferred<void>> waits;
   for (auto& t : matching) {
     bool stillThere = std::any_of(triggers_.begin(), triggers_.end(), [&](const Trigger& x) { return x.id == t.id; });
-    if (stillThere) callSafely("system event trigger", t.f);
+    if (!stillThere) continue;
+    if (t.deferred) {
+      // maybeDeferred: a trigger that throws gives a failed Deferred, logged by waitBounded.
+      waits.push_back(maybeDeferred(t.deferred));
+    } else {
+      callSafely("system event trigger", t.f);
+    }
   }
+  return waits;
+}
+
+void ReactorImpl::requestShutdown() {
+  stopping_ = true;
+  // Twisted's stop() fires the shutdown event from callLater(0): the code calling stop() finishes
+  // first, and the triggers see a reactor whose loop still turns (their Deferreds can fire).
+  beforeShutdownCall_ = owner_.callLater(0.0, [this] { beginShutdown(); });
 }
 
 void ReactorImpl::beginShutdown() {
-  stopping_ = true;
-  fireTriggers(Phase::Before, SystemEvent::Shutdown);
+  if (!running_) return;
+  auto waits = fireTriggers(Phase::Before, SystemEvent::Shutdown);
+  bool allFired = std::all_of(waits.begin(), waits.end(), [](const Deferred<void>& d) { return d.called(); });
+  if (allFired) {
+    // Still through waitBounded: it logs the failures of triggers that already failed.
+    waitBounded(owner_, std::move(waits), beforeShutdownTimeout_, "before-shutdown trigger");
+    closeAll();
+    return;
+  }
+  std::weak_ptr<int> alive = lifeToken_;
+  waitBounded(owner_, std::move(waits), beforeShutdownTimeout_, "before-shutdown trigger").addCallback([this, alive] {
+    if (!alive.expired() && running_) closeAll();
+  });
+}
+
+void ReactorImpl::closeAll() {
+  closingAll_ = true;
   std::vector<ManagedPort*> ports(ports_.begin(), ports_.end());
   for (auto* p : ports) p->stopListening();
   if (connections_.empty()) {
@@ -310,7 +348,7 @@ void ReactorImpl::finishShutdown() {
   if (graceTimer_.active()) graceTimer_.cancel();
   // Twisted stops its pool in a "during shutdown" trigger: the work queued runs, workers are joined.
   stopThreadPool();
-  fireTriggers(Phase::During, SystemEvent::Shutdown);
+  fireTriggers(Phase::During, SystemEvent::Shutdown);  // Deferreds here are not waited for
   fireTriggers(Phase::After, SystemEvent::Shutdown);
   running_ = false;
   uv_stop(&loop_);
@@ -354,12 +392,13 @@ void Reactor::run(bool installSignalHandlers) {
   }
   s.running_ = false;
   s.stopping_ = false;
+  s.closingAll_ = false;
 }
 
 void Reactor::stop() {
   auto& s = *impl_;
   if (!s.running_ || s.stopping_) throw ReactorNotRunning();
-  s.beginShutdown();
+  s.requestShutdown();
 }
 
 void Reactor::crash() {
@@ -375,6 +414,11 @@ bool Reactor::running() const { return impl_->running_; }
 void Reactor::setBusyPolling(bool on) { impl_->busyPolling_ = on; }
 
 void Reactor::setShutdownGracePeriod(double seconds) { impl_->gracePeriod_ = seconds; }
+
+void Reactor::setBeforeShutdownTimeout(double seconds) {
+  if (!(seconds >= 0)) throw std::invalid_argument("setBeforeShutdownTimeout: seconds must be >= 0");
+  impl_->beforeShutdownTimeout_ = seconds;
+}
 
 double Reactor::seconds() const { return impl_->seconds(); }
 
@@ -396,7 +440,7 @@ void Reactor::callWhenRunning(std::function<void()> f) {
 
 TriggerId Reactor::addSystemEventTrigger(Phase phase, SystemEvent event, std::function<void()> f) {
   TriggerId id = impl_->nextTriggerId_++;
-  impl_->triggers_.push_back({id, phase, event, std::move(f)});
+  impl_->triggers_.push_back({id, phase, event, std::move(f), {}});
   return id;
 }
 
@@ -405,6 +449,12 @@ SignalHandlerId Reactor::addSignalHandler(int signum, std::function<void()> f) {
 }
 
 void Reactor::removeSignalHandler(SignalHandlerId id) { impl_->removeSignalHandler(id); }
+
+TriggerId Reactor::addDeferredSystemEventTrigger(Phase phase, SystemEvent event, std::function<Deferred<void>()> f) {
+  TriggerId id = impl_->nextTriggerId_++;
+  impl_->triggers_.push_back({id, phase, event, {}, std::move(f)});
+  return id;
+}
 
 void Reactor::removeSystemEventTrigger(TriggerId id) {
   auto& t = impl_->triggers_;

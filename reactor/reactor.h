@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "reactor/delayed_call.h"
@@ -24,6 +25,7 @@ struct ReactorAccess;  // reactor/detail/access.h: how transports inside reactor
 class DatagramProtocol;  // reactor/datagram_protocol.h
 class ThreadPool;        // reactor/threads.h
 struct TlsOptions;       // reactor/tls.h
+template <class T> class Deferred;  // reactor/defer.h
 
 class ReactorNotRunning : public std::logic_error {
  public:
@@ -54,7 +56,8 @@ class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUD
   /// Fires the startup triggers, then runs until stop(). With installSignalHandlers, SIGINT and
   /// SIGTERM call stop(). SIGPIPE is ignored (a write to a reset peer is a ConnectionLost). Throws ReactorAlreadyRunning / ReactorNotRestartable.
   void run(bool installSignalHandlers = true);
-  /// Graceful: "before shutdown" triggers, then every listening port stops and every connection
+  /// Graceful: on the next loop pass (as in Twisted) the "before shutdown" triggers run and the
+  /// Deferreds they return are waited for (see setBeforeShutdownTimeout); then every listening port stops and every connection
   /// gets loseConnection(); when they have all closed (or the shutdown grace period has passed and
   /// the rest are aborted) the "during" and "after" triggers run and run() returns.
   /// Throws ReactorNotRunning if not running (or already stopping).
@@ -90,6 +93,22 @@ class Reactor final : public IReactorTime, public IReactorTCP, public IReactorUD
   /// Runs f once the reactor is running (at once if it already is).
   void callWhenRunning(std::function<void()> f);
   TriggerId addSystemEventTrigger(Phase phase, SystemEvent event, std::function<void()> f);
+  /// Twisted's addSystemEventTrigger with a trigger that returns a Deferred (a service's
+  /// stopService): in the "before shutdown" phase the rest of the shutdown (ports stop, connections
+  /// close, the "during"/"after" triggers) waits until every such Deferred has fired, for at most
+  /// setBeforeShutdownTimeout() seconds; a failure is logged and the shutdown goes on. In the other
+  /// phases the trigger runs and its Deferred is not waited for.
+  template <class F>
+    requires std::is_same_v<std::invoke_result_t<F&>, Deferred<void>>
+  TriggerId addSystemEventTrigger(Phase phase, SystemEvent event, F f) {
+    return addDeferredSystemEventTrigger(phase, event, std::function<Deferred<void>()>(std::move(f)));
+  }
+  TriggerId addDeferredSystemEventTrigger(Phase phase, SystemEvent event, std::function<Deferred<void>()> f);
+  /// The longest the shutdown waits for "before shutdown" Deferreds; past it a warning names how
+  /// many are still pending and the shutdown goes on. Twisted waits without bound; a service
+  /// manager (systemd's TimeoutStopSec, 90 s by default) would then kill us uncleanly, so we bound it.
+  static constexpr double kDefaultBeforeShutdownTimeout = 30.0;
+  void setBeforeShutdownTimeout(double seconds);
   void removeSystemEventTrigger(TriggerId id);
 
   /// Runs f on the reactor thread each time the process receives `signum` (SIGHUP to reload

@@ -2,7 +2,8 @@
 // (docs/configuration.md: tcp, udp, serial and tls endpoints) on one reactor until SIGINT/SIGTERM;
 // SIGHUP reloads the certificates of the TLS servers. pymodbus's `pymodbus.server run`. Units with
 // "store": "persistent" keep their tables in state files (docs/persistence.md); --reset-state
-// replaces stored values by the configured ones.
+// replaces stored values by the configured ones. As a Unix service (samples/service_runtime.h,
+// packaging/systemd/): --pidfile, --logfile (reopened on SIGUSR1), --log-format text|json.
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -19,6 +20,7 @@
 #include "protocols/config/server_startup.h"
 #include "protocols/config/store_config.h"
 #include "samples/command_startup.h"
+#include "samples/service_runtime.h"
 #include "reactor/failure.h"
 #include "reactor/log.h"
 #include "reactor/reactor.h"
@@ -71,6 +73,9 @@ int main(int argc, char** argv) {
   bool checkOnly = false;
   bool resetState = false;
   bool writesLogged = false;
+  std::string pidfilePath;
+  std::string logfilePath;
+  std::string logFormatName = "text";
   app.add_option("-c,--config", configPath, "The configuration file (see docs/configuration.md)")->required();
   app.add_option("--log-level", levelName, "How much to log")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
@@ -84,6 +89,13 @@ int main(int argc, char** argv) {
   app.add_flag("--log-writes", writesLogged,
                "Log every client write to coils and holding registers (write observers; with units in Redis, "
                "writes made through any server sharing the prefix)");
+  app.add_option("--pidfile", pidfilePath,
+                 "Write the process id here once listening, remove it on a clean exit; refuse to start while "
+                 "a live process holds it (a stale one is replaced)");
+  app.add_option("--logfile", logfilePath, "Append log lines to this file instead of stderr; SIGUSR1 reopens it");
+  app.add_option("--log-format", logFormatName, "Log lines as text, or as one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,6 +103,16 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitBadConfig;
   }
   reactor::log::setLevel(*reactor::log::parseLevel(levelName));
+  std::unique_ptr<uvmodbus_command::LogDestination> logDestination;
+  if (!checkOnly) {
+    try {
+      logDestination = std::make_unique<uvmodbus_command::LogDestination>(
+          logfilePath, *reactor::log::parseFormat(logFormatName));
+    } catch (const std::exception& e) {
+      printError(e.what());
+      return kExitBadConfig;
+    }
+  }
 
   modbus::ServerConfig config;
   try {
@@ -130,7 +152,11 @@ int main(int argc, char** argv) {
     if (rc == kExitOk) std::printf("%s: OK: %s\n", configPath.c_str(), describe(config).c_str());
     return rc;
   }
+  if (logDestination) logDestination->reopenOnSigusr1(reactor);
+  std::unique_ptr<uvmodbus_command::PidFile> pidfile;
   int rc = startUp(configPath, [&] {
+    // Before the state files and ports: a second instance must not touch the first one's.
+    if (!pidfilePath.empty()) uvmodbus_command::PidFile::checkFree(pidfilePath);
     if (!config.persistentUnits.empty()) {
       store = std::make_unique<modbus::PersistentStore>(reactor, *config.persistence, config.persistentUnits,
                                                         resetState);
@@ -139,15 +165,21 @@ int main(int argc, char** argv) {
     }
     servers = modbus::startServers(reactor, config);
     if (config.http) http = modbus::startHttpEntry(reactor, *config.http, servers);
+    if (!pidfilePath.empty()) pidfile = std::make_unique<uvmodbus_command::PidFile>(pidfilePath);
   });
   if (rc != kExitOk) return rc;
   if (writesLogged) logWrites(servers);
-  reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
+  // Logged once run() has installed the SIGINT/SIGTERM handlers: from this line on, a SIGTERM is a
+  // clean stop (a supervisor or test that waits for it never kills the process by the default action).
+  reactor.callWhenRunning([&config, &configPath] {
+    reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
+  });
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
   if (http) http->stopListening();
   http.reset();
   servers.clear();
   store.reset();
+  pidfile.reset();  // removed only on a clean exit: after a crash systemd (or the next start) sees it stale
   reactor::log::info("uvmodbus-server stopped");
   return kExitOk;
 }

@@ -36,4 +36,9 @@ void StartTcpServer(std::shared_ptr<ServerContext> context, std::string_view add
   serveUntilShutdown<ModbusTcpServer>(address, &ModbusTcpServer::listen, std::move(context), options);
 }
 
+std::shared_ptr<ModbusTcpServer> StartTcpServer(std::shared_ptr<ServerContext> context, std::string_view address,
+                                                reactor::Reactor& reactor, DeferReactorRun, ServerOptions options) {
+  return serveOnReactor<ModbusTcpServer>(reactor, address, &ModbusTcpServer::listen, std::move(context), options);
+}
+
 }  // namespace modbus

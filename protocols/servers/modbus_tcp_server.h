@@ -44,5 +44,10 @@ class ModbusTcpServer : public ListeningServer<reactor::IListeningPort> {
 /// SIGINT or SIGTERM. Throws if it cannot listen.
 void StartTcpServer(std::shared_ptr<ServerContext> context, std::string_view address = "tcp:502",
                     ServerOptions options = {});
+/// pymodbus 1.x's StartTcpServer(..., defer_reactor_run=True): listens on `address` on the
+/// program's `reactor` and returns at once; the program runs the reactor (see serveOnReactor).
+std::shared_ptr<ModbusTcpServer> StartTcpServer(std::shared_ptr<ServerContext> context, std::string_view address,
+                                                reactor::Reactor& reactor, DeferReactorRun,
+                                                ServerOptions options = {});
 
 }  // namespace modbus

@@ -58,4 +58,9 @@ void StartUdpServer(std::shared_ptr<ServerContext> context, std::string_view add
   serveUntilShutdown<ModbusUdpServer>(address, &ModbusUdpServer::listen, std::move(context), options);
 }
 
+std::shared_ptr<ModbusUdpServer> StartUdpServer(std::shared_ptr<ServerContext> context, std::string_view address,
+                                                reactor::Reactor& reactor, DeferReactorRun, ServerOptions options) {
+  return serveOnReactor<ModbusUdpServer>(reactor, address, &ModbusUdpServer::listen, std::move(context), options);
+}
+
 }  // namespace modbus

@@ -53,5 +53,9 @@ class ModbusUdpServer : public ListeningServer<reactor::IListeningPort> {
 /// cannot listen.
 void StartUdpServer(std::shared_ptr<ServerContext> context, std::string_view address = "udp:502",
                     ServerOptions options = {});
+/// pymodbus 1.x's StartUdpServer(..., defer_reactor_run=True): see StartTcpServer's overload.
+std::shared_ptr<ModbusUdpServer> StartUdpServer(std::shared_ptr<ServerContext> context, std::string_view address,
+                                                reactor::Reactor& reactor, DeferReactorRun,
+                                                ServerOptions options = {});
 
 }  // namespace modbus

@@ -212,9 +212,10 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
   if (pending_.empty() && !o.tracePdu && !o.tracePacket) {
     // The plain path: the answer is encoded straight into the output buffer.
     std::span<std::uint8_t> response = framer_->beginFrame(output_, header);
-    std::size_t n = execute(header, request, response, pending);
+    std::size_t n = runRequest(header, request, response, pending);
     if (pending) return;
     if (o.responseHook && !planResponse(header, request, response, n)) return;
+    if (n > 0) sendHook(header, response, n);
     if (n > 0) {
       metrics_->countAnswer(response.first(n));
       framer_->commitFrame(output_, n);
@@ -223,9 +224,10 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
     return;
   }
   std::array<std::uint8_t, kMaxPduSize> scratch;  // on the stack: no per-connection copy of it
-  std::size_t n = execute(header, request, scratch, pending);
+  std::size_t n = runRequest(header, request, scratch, pending);
   if (pending) return;
   if (o.responseHook && !planResponse(header, request, scratch, n)) return;
+  if (n > 0) sendHook(header, scratch, n);
   if (pending_.empty()) {
     if (n > 0) ++unsentAnswers_;
     emit(header, std::span<const std::uint8_t>(scratch.data(), n));
@@ -240,8 +242,8 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
   answer.pdu.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-std::size_t ModbusStreamProtocol::execute(const FrameHeader& header, std::span<const std::uint8_t> request,
-                                          std::span<std::uint8_t> response, bool& pending) {
+std::size_t ModbusStreamProtocol::runRequest(const FrameHeader& header, std::span<const std::uint8_t> request,
+                                             std::span<std::uint8_t> response, bool& pending) {
   std::size_t n = 0;
   try {
     if (!authorize(header.unitId, request, response, n)) {
@@ -254,13 +256,39 @@ std::size_t ModbusStreamProtocol::execute(const FrameHeader& header, std::span<c
     core_->followAsciiDelimiter(header.unitId);
     return request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
   }
-  const Answer answer = core_->serve(header.unitId, request, response, /*allowAsync=*/true, "stream request");
-  if (answer.kind == Answer::Kind::Pending) {
+  Answer answer;
+  try {
+    answer = execute(header.unitId, request, response);
+  } catch (const std::exception& e) {
+    // Only a subclass's execute() throws here: the default catches what the handlers throw.
+    reactor::log::error("execute() for a request from ", transport().getPeer().toString(), " failed: ", e.what());
+    core_->followAsciiDelimiter(header.unitId);
+    return request.empty() ? 0 : exceptionResponse(request[0], ExceptionCode::ServerDeviceFailure, response);
+  }
+  if (answer.kind == Answer::Kind::Pending && answer.device != nullptr) {
     core_->followAsciiDelimiter(header.unitId);
     pending = true;
     startAsync(header, request, *answer.device);
+    return 0;
   }
-  return answer.length;
+  if (answer.kind != Answer::Kind::Send) return 0;
+  return std::min(answer.length, response.size());
+}
+
+Answer ModbusStreamProtocol::execute(std::uint8_t unitId, std::span<const std::uint8_t> request,
+                                     std::span<std::uint8_t> response) {
+  return core_->serve(unitId, request, response, /*allowAsync=*/true, "stream request");
+}
+
+void ModbusStreamProtocol::sendHook(const FrameHeader& header, std::span<std::uint8_t> response, std::size_t& length) {
+  const std::size_t original = length;
+  try {
+    send(header, response, length);
+    if (length > response.size()) length = response.size();
+  } catch (const std::exception& e) {
+    reactor::log::error("send() hook failed: ", e.what(), "; the answer goes out unchanged");
+    length = original;
+  }
 }
 
 void ModbusStreamProtocol::startAsync(const FrameHeader& header, std::span<const std::uint8_t> request,
@@ -297,6 +325,13 @@ void ModbusStreamProtocol::complete(std::uint64_t slot, std::span<const std::uin
                                                            failure));
   } else {
     answer.pdu.assign(pdu.begin(), pdu.end());
+  }
+  if (!answer.raw && !answer.pdu.empty()) {
+    // The send() hook sees asynchronous answers too, in room for a whole PDU (this path copies anyway).
+    std::size_t n = answer.pdu.size();
+    answer.pdu.resize(kMaxPduSize);
+    sendHook(answer.header, answer.pdu, n);
+    answer.pdu.resize(n);
   }
   drainPending();
 }

@@ -50,6 +50,11 @@ class AsyncDevice;
 /// chunk and each frame sent; tracePdu on each request before it runs and each answer before it
 /// is framed. responseHook (response_hook.h) on each answer before it is sent: it may rewrite it,
 /// silence it, replace it with junk, split it in two writes or delay it, the order kept.
+///
+/// Subclass hooks (pymodbus 1.x's ModbusTcpProtocol._execute and _send): execute() runs each
+/// request, send() sees each answer before it is framed. A server uses a subclass through
+/// ModbusServerFactory::makeProtocol. The defaults cost one virtual call each per request and
+/// keep the path allocation-free.
 class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer {
  public:
   explicit ModbusStreamProtocol(std::unique_ptr<Framer> framer);
@@ -93,6 +98,25 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   }
   ModbusServerFactory& serverFactory() const { return *serverFactory_; }
 
+  /// pymodbus 1.x's _execute: runs the request PDU `request` for `unitId` and writes the answer PDU
+  /// into `response` (room for kMaxPduSize bytes), returning what it gave (Send with its length,
+  /// Silence, or Pending when an asynchronous unit will answer later). The default runs it against
+  /// the factory's datastore (the RequestProcessor, or the unit's asynchronous device). Override it
+  /// to observe a request, run another PDU instead (call this with it), or change the answer after
+  /// this returns. An exception it throws is logged and answered with exception 04. Called after
+  /// authorize() and the tracePdu hook.
+  virtual Answer execute(std::uint8_t unitId, std::span<const std::uint8_t> request, std::span<std::uint8_t> response);
+  /// pymodbus 1.x's _send: the answer `response[0, length)` (a PDU; room for kMaxPduSize bytes) to
+  /// the request with `header` is about to be framed and written. Override it to observe or rewrite
+  /// it in place (setting `length`; 0 sends nothing). Every answer passes here once, in request
+  /// order, asynchronous ones included (after the responseHook's plan; not a hook's junk bytes).
+  /// The default does nothing. An exception it throws is logged and the answer goes out unchanged.
+  virtual void send(const FrameHeader& header, std::span<std::uint8_t> response, std::size_t& length) {
+    (void)header;
+    (void)response;
+    (void)length;
+  }
+
  private:
   /// An answer in the FIFO: ready once its PDU is known (empty PDU = no answer).
   struct PendingAnswer {
@@ -107,9 +131,11 @@ class ModbusStreamProtocol : public reactor::Protocol, public reactor::IProducer
   struct StreamPolicy;
 
   void handleRequest(const FrameHeader& header, std::span<const std::uint8_t> request);
-  /// authorize, then the processor, or hands the request to an asynchronous device (pending = true).
-  std::size_t execute(const FrameHeader& header, std::span<const std::uint8_t> request,
-                      std::span<std::uint8_t> response, bool& pending);
+  /// authorize, then execute(); hands the request to an asynchronous device (pending = true).
+  std::size_t runRequest(const FrameHeader& header, std::span<const std::uint8_t> request,
+                         std::span<std::uint8_t> response, bool& pending);
+  /// send(), with what it throws logged.
+  void sendHook(const FrameHeader& header, std::span<std::uint8_t> response, std::size_t& length);
   void startAsync(const FrameHeader& header, std::span<const std::uint8_t> request, AsyncDevice& device);
   void complete(std::uint64_t slot, std::span<const std::uint8_t> pdu);
   /// Asks the response hook how the answer `response[0, length)` leaves. True: send it (length may

@@ -1,6 +1,7 @@
 // ModbusUdpProtocol: datagram → frames → RequestProcessor → one reply datagram per frame.
 #include "protocols/serving/modbus_udp_protocol.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "reactor/log.h"
@@ -56,17 +57,37 @@ struct ModbusUdpProtocol::DatagramPolicy : FramePolicy {
   void frame(const DecodeResult& r) {
     ++self.requests_;
     std::span<std::uint8_t> response = self.framer_->beginFrame(self.output_, r.header);
-    const Answer answer = self.core_.serve(r.header.unitId, r.pdu, response, /*allowAsync=*/false, "udp");
+    Answer answer;
+    try {
+      answer = self.execute(r.header.unitId, r.pdu, response);
+    } catch (const std::exception& e) {
+      reactor::log::error("udp execute() for ", addr.toString(), " failed: ", e.what());
+      return;  // the begun frame is dropped by the next beginFrame
+    }
     if (answer.kind != Answer::Kind::Send) return;
+    std::size_t length = std::min(answer.length, response.size());
+    try {
+      self.send(r.header, response, length, addr);
+      length = std::min(length, response.size());
+    } catch (const std::exception& e) {
+      reactor::log::error("udp send() hook failed: ", e.what(), "; the answer goes out unchanged");
+      length = std::min(answer.length, response.size());
+    }
+    if (length == 0) return;
     ServingMetrics* metrics = self.metrics_.get();
-    if (metrics) metrics->countAnswer(response.first(answer.length));
-    self.framer_->commitFrame(self.output_, answer.length);
+    if (metrics) metrics->countAnswer(response.first(length));
+    self.framer_->commitFrame(self.output_, length);
     if (metrics) metrics->bytesSent += self.output_.readableBytes();
     self.transport().write(self.output_.readable(), addr);
     self.output_.retrieveAll();
-    if (self.clock_) metrics->latency.observe(self.clock_->seconds() - self.received_);
+    if (self.clock_ && metrics) metrics->latency.observe(self.clock_->seconds() - self.received_);
   }
 };
+
+Answer ModbusUdpProtocol::execute(std::uint8_t unitId, std::span<const std::uint8_t> request,
+                                  std::span<std::uint8_t> response) {
+  return core_.serve(unitId, request, response, /*allowAsync=*/false, "udp");
+}
 
 void ModbusUdpProtocol::datagramReceived(reactor::ByteView datagram, const reactor::Address& addr) {
   framer_->reset();  // nothing from an earlier datagram may shape this one

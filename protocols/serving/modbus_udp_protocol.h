@@ -42,6 +42,22 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
   /// Counts into `metrics` (serving_metrics.h), timing answers on `clock` (null: no latency).
   void setMetrics(std::shared_ptr<ServingMetrics> metrics, reactor::IReactorTime* clock);
 
+ protected:
+  /// pymodbus 1.x's _execute (see ModbusStreamProtocol::execute): runs one request PDU of `unitId`
+  /// into `response` (room for kMaxPduSize bytes). Asynchronous units are not served over UDP: the
+  /// default never returns Pending. An exception it throws is logged and the frame goes unanswered.
+  virtual Answer execute(std::uint8_t unitId, std::span<const std::uint8_t> request, std::span<std::uint8_t> response);
+  /// pymodbus 1.x's _send: the answer PDU `response[0, length)` for the request with `header`, about
+  /// to be framed and sent to `addr`; may be rewritten in place (length 0: nothing is sent). An
+  /// exception it throws is logged and the answer goes out unchanged. Default: nothing.
+  virtual void send(const FrameHeader& header, std::span<std::uint8_t> response, std::size_t& length,
+                    const reactor::Address& addr) {
+    (void)header;
+    (void)response;
+    (void)length;
+    (void)addr;
+  }
+
  private:
   struct DatagramPolicy;
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "reactor/address.h"
+#include "reactor/defer.h"
 #include "reactor/delayed_call.h"
 #include "reactor/reactor.h"
 
@@ -80,25 +81,34 @@ class ReactorImpl {
   void installSignalHandlers();
   SignalHandlerId addSignalHandler(int signum, std::function<void()> f);
   void removeSignalHandler(SignalHandlerId id);
-  void beginShutdown();      // graceful stop()
+  void requestShutdown();    // graceful stop(): beginShutdown on the next loop pass
+  void beginShutdown();      // "before" triggers, then (once their Deferreds fired) closeAll
+  void closeAll();           // ports stop, connections close within the grace period
   void finishShutdown();     // triggers "during"/"after", then uv_stop
-  void fireTriggers(Phase phase, SystemEvent event);
+  /// Runs the phase's triggers; returns the Deferreds the Deferred-returning ones gave.
+  std::vector<Deferred<void>> fireTriggers(Phase phase, SystemEvent event);
 
   struct Trigger {
     TriggerId id;
     Phase phase;
     SystemEvent event;
     std::function<void()> f;
+    std::function<Deferred<void>()> deferred;  // set instead of f by addDeferredSystemEventTrigger
   };
   std::vector<Trigger> triggers_;
   TriggerId nextTriggerId_ = 1;
   std::vector<std::function<void()>> whenRunning_;
   bool running_ = false;
   bool stopping_ = false;
+  bool closingAll_ = false;  // closeAll() ran: the last connection to close finishes the shutdown
   bool ranOnce_ = false;
   bool inLoop_ = false;  // inside uv_run, so uv_stop takes effect now (not on the next uv_run)
   bool busyPolling_ = false;  // run() spins on UV_RUN_NOWAIT instead of sleeping in UV_RUN_DEFAULT
   double gracePeriod_ = 5.0;
+  double beforeShutdownTimeout_ = Reactor::kDefaultBeforeShutdownTimeout;
+  DelayedCall beforeShutdownCall_;  // the next-pass call stop() schedules
+  // Callbacks on user Deferreds may outlive us (a Deferred fired after ~Reactor): they hold this weakly.
+  std::shared_ptr<int> lifeToken_ = std::make_shared<int>(0);
   DelayedCall graceTimer_;
   std::unique_ptr<ThreadPool> threadPool_;  // made by the first callInThread/getThreadPool
   std::size_t threadPoolSize_ = 10;         // Twisted's reactor pool: ThreadPool(0, 10)

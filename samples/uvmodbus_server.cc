@@ -13,6 +13,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocols/config/console_config.h"
+#include "protocols/console/console_server.h"
 #include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/config/server_startup.h"
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
   // after the servers are gone.
   std::unique_ptr<modbus::PersistentStore> store;
   std::vector<std::unique_ptr<modbus::ModbusServer>> servers;
+  std::unique_ptr<modbus::ConsoleServer> console;  // "console": docs/console.md
   // Installed before the servers start, so that an early SIGHUP is held until the loop runs
   // instead of ending the process.
   reactor.addSignalHandler(SIGHUP, [&servers] {
@@ -136,11 +139,13 @@ int main(int argc, char** argv) {
       reactor::log::warning("--reset-state: no unit has a persistent store, nothing to reset");
     }
     servers = modbus::startServers(reactor, config);
+    if (config.console) console = modbus::startConfiguredConsole(reactor, config, servers);
   });
   if (rc != kExitOk) return rc;
   if (writesLogged) logWrites(servers);
   reactor::log::info("uvmodbus-server running: ", describe(config), " from ", configPath);
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
+  console.reset();
   servers.clear();
   store.reset();
   reactor::log::info("uvmodbus-server stopped");

@@ -14,6 +14,7 @@
 
 #include "datastore/server_context.h"
 #include "protocols/config/config_error.h"
+#include "protocols/config/console_config.h"
 #include "protocols/config/redis_store_config.h"
 #include "protocols/config/store_config.h"
 #include "protocols/servers/server_options.h"
@@ -58,6 +59,8 @@ struct ServerConfig {
   /// these devices as their layout, seed values and per-process state. `redis` is set with them.
   std::map<std::uint8_t, std::shared_ptr<DeviceContext>> redisUnits;
   std::optional<RedisStoreConfig> redis;
+  /// "console", when given: the debug console (console_config.h), started next to the servers.
+  std::optional<ConsoleConfig> console;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

@@ -2,6 +2,7 @@
 // console's own lifetime (trace hooks in, trace hooks out).
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <string>
 
 #include "protocols/console/console.h"
@@ -148,11 +149,14 @@ void Console::stats(const Args& args, ConsoleSession& session) {
       std::size_t requests = 0;
       for (const auto& c : factory->openConnections()) requests += c.protocol->requestCount();
       line += " requests_on_open=" + std::to_string(requests);
+      // One word per ConnectionEvent, in its order (connectionEventName's are phrases for logs).
+      static constexpr const char* kKeys[] = {"connected",    "disconnected",  "refused_per_peer",
+                                              "refused_full", "evicted",       "frame_deadline",
+                                              "idle_timeout", "output_paused", "framing_error"};
+      static_assert(std::size(kKeys) == kConnectionEventCount);
       for (std::size_t e = 0; e < kConnectionEventCount; ++e) {
-        auto event = static_cast<ConnectionEvent>(e);
-        std::string name = connectionEventName(event);
-        std::replace(name.begin(), name.end(), ' ', '_');
-        line += " " + name + "=" + std::to_string(factory->connectionLog().total(event));
+        line += std::string(" ") + kKeys[e] + "=" +
+                std::to_string(factory->connectionLog().total(static_cast<ConnectionEvent>(e)));
       }
     } else if (auto* udp = dynamic_cast<ModbusUdpServer*>(server)) {
       line += " requests=" + std::to_string(udp->requestCount()) + " malformed=" + std::to_string(udp->malformedCount());

@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "reactor/endpoints.h"
-#include "reactor/log.h"
 #include "reactor/reactor.h"
 
 namespace modbus {
@@ -59,9 +58,7 @@ reactor::Address ConsoleServer::listen(std::string_view endpoint) {
   checkConsoleEndpoint(endpoint);
   if (port_) throw std::logic_error("ConsoleServer::listen: already listening");
   port_ = reactor::serverFromString(reactor_, endpoint)->listen(factory_);
-  reactor::Address host = port_->getHost();
-  reactor::log::info("console listening on ", host.toString());
-  return host;
+  return port_->getHost();  // the caller logs it, with where the token is
 }
 
 void ConsoleServer::stopListening() {

@@ -43,9 +43,9 @@ struct ConsoleTarget {
   /// The datastore of units, read and written by `read`, `write`, `counters`, `listen-only`.
   ServerContext* context = nullptr;
   /// The running servers (connections, stats, reload, trace); unset = none.
-  std::function<std::vector<ModbusServer*>()> servers;
+  std::function<std::vector<ModbusServer*>()> servers{};
   /// Replaces what `shutdown` does (default: shut every server down, then stop the reactor).
-  std::function<void()> shutdown;
+  std::function<void()> shutdown{};
 };
 
 /// One authenticated client, as the commands see it.

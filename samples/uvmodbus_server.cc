@@ -14,6 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "protocols/config/console_config.h"
+#include "protocols/console/console_server.h"
 #include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/config/http_entry_startup.h"
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<modbus::PersistentStore> store;
   std::vector<std::unique_ptr<modbus::ModbusServer>> servers;
   std::shared_ptr<reactor::IListeningPort> http;  // the "http:" entry (GET /metrics), if configured
+  std::unique_ptr<modbus::ConsoleServer> console;  // "console": docs/console.md
   // Installed before the servers start, so that an early SIGHUP is held until the loop runs
   // instead of ending the process.
   reactor.addSignalHandler(SIGHUP, [&servers] {
@@ -165,6 +168,7 @@ int main(int argc, char** argv) {
     }
     servers = modbus::startServers(reactor, config);
     if (config.http) http = modbus::startHttpEntry(reactor, *config.http, servers);
+    if (config.console) console = modbus::startConfiguredConsole(reactor, config, servers);
     if (!pidfilePath.empty()) pidfile = std::make_unique<uvmodbus_command::PidFile>(pidfilePath);
   });
   if (rc != kExitOk) return rc;
@@ -177,6 +181,7 @@ int main(int argc, char** argv) {
   reactor.run(/*installSignalHandlers=*/true);  // SIGINT/SIGTERM: close connections gracefully
   if (http) http->stopListening();
   http.reset();
+  console.reset();
   servers.clear();
   store.reset();
   pidfile.reset();  // removed only on a clean exit: after a crash systemd (or the next start) sees it stale

@@ -508,7 +508,7 @@ ServerConfig parseServerConfig(std::string_view text) {
   Json json = parseJson(text);  // its errors, a number overflow included, are ConfigErrors
   Node root(json, "");
   root.expectObject({"servers", "single", "units", "broadcast_enable", "missing_unit", "state_changing_diagnostics",
-                     "store", "persistence", "redis"});
+                     "store", "persistence", "redis", "console"});
   if (!root.has("servers")) root.fail("missing \"servers\" (a list of {\"endpoint\": ...})");
   if (!root.has("units")) root.fail("missing \"units\" (the unit id → tables map)");
 
@@ -537,6 +537,7 @@ ServerConfig parseServerConfig(std::string_view text) {
   if (root.has("persistence")) config.persistence = config::parsePersistence(root.child("persistence"));
   config.context = parseUnits(root.child("units"), single, stores, &config.remotes);
   if (root.has("redis")) config.redis = config::parseRedisStoreConfig(root.child("redis"));
+  if (root.has("console")) config.console = config::parseConsoleConfig(root.child("console"));
   if (!config.redisUnits.empty() && !config.redis) {
     root.fail("units are stored in Redis (\"store\": \"redis\") but there is no \"redis\" object "
               "(e.g. \"redis\": {\"endpoint\": \"tcp:127.0.0.1:6379\"})");

@@ -15,6 +15,7 @@
 #include "datastore/server_context.h"
 #include "protocols/config/config_error.h"
 #include "protocols/config/http_entry_config.h"
+#include "protocols/config/console_config.h"
 #include "protocols/config/redis_store_config.h"
 #include "protocols/config/store_config.h"
 #include "protocols/servers/server_options.h"
@@ -63,6 +64,8 @@ struct ServerConfig {
   std::optional<RedisStoreConfig> redis;
   /// The "http:" entry of "servers", when given (protocols/config/http_entry_config.h).
   std::optional<HttpEntry> http;
+  /// "console", when given: the debug console (console_config.h), started next to the servers.
+  std::optional<ConsoleConfig> console;
 };
 
 /// Parses and validates a configuration (the format is documented in docs/configuration.md).

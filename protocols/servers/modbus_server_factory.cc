@@ -1,12 +1,20 @@
 // ModbusServerFactory: shared state of one server across its connections.
 #include "protocols/servers/modbus_server_factory.h"
 
+#include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "protocols/serving/modbus_tcp_protocol.h"
 #include "reactor/log.h"
 
 namespace modbus {
+
+namespace {
+// Connection ids are unique in the process (across servers), so a console listing several servers
+// names each connection by one number. Atomic only because several reactors may run in one process.
+std::atomic<std::uint64_t> nextConnectionId{1};
+}  // namespace
 
 ModbusServerFactory::ModbusServerFactory(std::shared_ptr<ServerContext> context, ServerOptions options)
     : context_(std::move(context)),
@@ -48,7 +56,7 @@ std::vector<ModbusTcpProtocol*> ModbusServerFactory::openConnections() const {
 void ModbusServerFactory::connectionOpened(ModbusTcpProtocol* p) {
   std::string host = p->transport().getPeer().host;
   ++perPeer_[host];
-  connections_.emplace(p, std::move(host));
+  connections_.emplace(p, Peer{std::move(host), nextConnectionId.fetch_add(1, std::memory_order_relaxed)});
 }
 
 void ModbusServerFactory::connectionClosed(ModbusTcpProtocol* p) { forget(p); }
@@ -56,7 +64,7 @@ void ModbusServerFactory::connectionClosed(ModbusTcpProtocol* p) { forget(p); }
 bool ModbusServerFactory::forget(ModbusTcpProtocol* p) {
   auto it = connections_.find(p);
   if (it == connections_.end()) return false;
-  auto peer = perPeer_.find(it->second);
+  auto peer = perPeer_.find(it->second.host);
   if (--peer->second == 0) perPeer_.erase(peer);
   connections_.erase(it);
   return true;
@@ -65,7 +73,7 @@ bool ModbusServerFactory::forget(ModbusTcpProtocol* p) {
 bool ModbusServerFactory::evictStalest() {
   // A linear scan, only while the server is full: the price of a newcomer then, nothing otherwise.
   ModbusTcpProtocol* stalest = nullptr;
-  for (const auto& [p, host] : connections_) {
+  for (const auto& [p, peer] : connections_) {
     if (!stalest || p->staleSince() < stalest->staleSince()) stalest = p;
   }
   if (!stalest) return false;
@@ -83,8 +91,16 @@ std::shared_ptr<ModbusTcpProtocol> ModbusServerFactory::makeProtocol() {
 void ModbusServerFactory::loseAllConnections() {
   std::vector<ModbusTcpProtocol*> open;
   open.reserve(connections_.size());
-  for (const auto& [p, host] : connections_) open.push_back(p);
+  for (const auto& [p, peer] : connections_) open.push_back(p);
   for (auto* p : open) p->transport().loseConnection();
+}
+
+std::vector<ModbusServerFactory::OpenConnection> ModbusServerFactory::openConnections() const {
+  std::vector<OpenConnection> out;
+  out.reserve(connections_.size());
+  for (const auto& [p, peer] : connections_) out.push_back(OpenConnection{peer.id, p});
+  std::sort(out.begin(), out.end(), [](const OpenConnection& a, const OpenConnection& b) { return a.id < b.id; });
+  return out;
 }
 
 }  // namespace modbus

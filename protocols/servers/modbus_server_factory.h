@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,17 @@ class ModbusServerFactory : public reactor::ServerFactory {
   /// loseConnection on every open connection (the server is shutting down).
   void loseAllConnections();
 
+  /// One open connection and its id (unique in the process, from 1, never reused).
+  struct OpenConnection {
+    std::uint64_t id;
+    ModbusTcpProtocol* protocol;
+  };
+  /// The open connections, by id (the debug console lists and closes them).
+  std::vector<OpenConnection> openConnections() const;
+  /// Replaces the response hook for the requests that follow (the console's trace chains one in
+  /// front of any hook already set, and puts that one back when tracing stops).
+  void setResponseHook(std::shared_ptr<ResponseHook> hook) { options_.responseHook = std::move(hook); }
+
   /// The clock idle timeouts use (the server's reactor); without one, idleTimeout is not enforced.
   void setClock(reactor::IReactorTime* clock) {
     clock_ = clock;
@@ -99,8 +111,12 @@ class ModbusServerFactory : public reactor::ServerFactory {
   /// Forgets `p` (its connection and its peer's count); false if it was not counted.
   bool forget(ModbusTcpProtocol* p);
 
-  // Each open connection with its peer's host; a connection being evicted is forgotten at once.
-  std::unordered_map<ModbusTcpProtocol*, std::string> connections_;
+  struct Peer {
+    std::string host;
+    std::uint64_t id;
+  };
+  // Each open connection with its peer's host and id; a connection being evicted is forgotten at once.
+  std::unordered_map<ModbusTcpProtocol*, Peer> connections_;
   std::unordered_map<std::string, std::size_t> perPeer_;
   reactor::IReactorTime* clock_ = nullptr;
   ConnectionLog log_;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framers/framer_type.h"
+#include "protocols/servers/console_settings.h"
 #include "reactor/address.h"
 
 namespace modbus {
@@ -98,6 +99,9 @@ struct ServerOptions {
   /// Sees every answer of a stream connection and may change how it leaves (the simulator's call
   /// monitor and response simulations). Unset: one pointer test per request.
   std::shared_ptr<ResponseHook> responseHook{};
+  /// The Start*Server helpers' `console=true`: a debug console next to the server (see
+  /// console_settings.h, docs/console.md). Servers built directly ignore it.
+  ConsoleSettings console{};
 };
 
 }  // namespace modbus

@@ -1,6 +1,7 @@
 // stopReactorIfRunning and runUntilShutdown: the blocking tail of every Start*Server helper.
 #include "protocols/servers/start_server.h"
 
+#include "protocols/console/console_start.h"
 #include "protocols/servers/modbus_server.h"
 
 namespace modbus {
@@ -17,6 +18,8 @@ void stopReactorIfRunning(reactor::Reactor& reactor) {
 void runUntilShutdown(ModbusServer& server) {
   reactor::Reactor& reactor = server.reactor();
   server.onShutdown = [&reactor] { stopReactorIfRunning(reactor); };
+  // ServerOptions::console (pymodbus 1.x's console=True): closed before the server goes.
+  std::unique_ptr<ConsoleServer> console = startConsoleIfAsked(server);
   reactor.run(/*installSignalHandlers=*/true);
 }
 

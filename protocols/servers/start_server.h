@@ -43,7 +43,8 @@ void stopReactorIfRunning(reactor::Reactor& reactor);
 
 /// Runs `server`'s reactor, with SIGINT/SIGTERM handlers, until the server shuts down
 /// (ServerStop(), a signal): the common tail of every blocking Start*Server helper, once the
-/// server listens or has its line open.
+/// server listens or has its line open. With ServerOptions::console.enabled (TCP, TLS, UDP) the
+/// debug console (protocols/console/) listens next to it for as long (its token file logged).
 void runUntilShutdown(ModbusServer& server);
 
 /// Builds a `Server` on a reactor of its own from `args`, starts it on `address` with `start`

@@ -310,7 +310,7 @@ TEST_CASE("server config: unknown keys are errors naming the key") {
         "units.1.coils.fil: unknown key (expected one of: start, count, values, fill, sparse)");
   CHECK(errorOf(withUnits(R"({"1": {}})", R"("singel": true)")) ==
         "singel: unknown key (expected one of: servers, single, units, broadcast_enable, missing_unit, "
-        "state_changing_diagnostics, store, persistence, redis)");
+        "state_changing_diagnostics, store, persistence, redis, console)");
 }
 
 TEST_CASE("server config: missing sections, duplicate keys and bad JSON are reported") {

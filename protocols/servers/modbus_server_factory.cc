@@ -10,12 +10,6 @@
 
 namespace modbus {
 
-namespace {
-// Connection ids are unique in the process (across servers), so a console listing several servers
-// names each connection by one number. Atomic only because several reactors may run in one process.
-std::atomic<std::uint64_t> nextConnectionId{1};
-}  // namespace
-
 ModbusServerFactory::ModbusServerFactory(std::shared_ptr<ServerContext> context, ServerOptions options)
     : context_(std::move(context)),
       options_(std::move(options)),
@@ -46,17 +40,10 @@ std::size_t ModbusServerFactory::connectionCountFrom(const std::string& host) co
   return it == perPeer_.end() ? 0 : it->second;
 }
 
-std::vector<ModbusTcpProtocol*> ModbusServerFactory::openConnections() const {
-  std::vector<ModbusTcpProtocol*> out;
-  out.reserve(connections_.size());
-  for (const auto& [p, host] : connections_) out.push_back(p);
-  return out;
-}
-
 void ModbusServerFactory::connectionOpened(ModbusTcpProtocol* p) {
   std::string host = p->transport().getPeer().host;
   ++perPeer_[host];
-  connections_.emplace(p, Peer{std::move(host), nextConnectionId.fetch_add(1, std::memory_order_relaxed)});
+  connections_.emplace(p, Peer{std::move(host)});
 }
 
 void ModbusServerFactory::connectionClosed(ModbusTcpProtocol* p) { forget(p); }
@@ -98,7 +85,7 @@ void ModbusServerFactory::loseAllConnections() {
 std::vector<ModbusServerFactory::OpenConnection> ModbusServerFactory::openConnections() const {
   std::vector<OpenConnection> out;
   out.reserve(connections_.size());
-  for (const auto& [p, peer] : connections_) out.push_back(OpenConnection{peer.id, p});
+  for (const auto& [p, unused] : connections_) out.push_back(OpenConnection{p->connectionId(), p});
   std::sort(out.begin(), out.end(), [](const OpenConnection& a, const OpenConnection& b) { return a.id < b.id; });
   return out;
 }

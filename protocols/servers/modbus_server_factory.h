@@ -42,8 +42,6 @@ class ModbusServerFactory : public reactor::ServerFactory {
   const ServerOptions& options() const { return options_; }
 
   std::size_t connectionCount() const { return connections_.size(); }
-  /// The open connections, in no particular order (an operator's list: it allocates).
-  std::vector<ModbusTcpProtocol*> openConnections() const;
   /// Open connections from `host` (an IP literal).
   std::size_t connectionCountFrom(const std::string& host) const;
   /// Counts (and rate-limited log lines) of connects, disconnects, refusals, closes and pauses.
@@ -76,12 +74,13 @@ class ModbusServerFactory : public reactor::ServerFactory {
   /// loseConnection on every open connection (the server is shutting down).
   void loseAllConnections();
 
-  /// One open connection and its id (unique in the process, from 1, never reused).
+  /// One open connection and its id (the protocol's connectionId(): unique in the process, from 1,
+  /// never reused; the console and the simulator's /api/v1 name connections by it).
   struct OpenConnection {
     std::uint64_t id;
     ModbusTcpProtocol* protocol;
   };
-  /// The open connections, by id (the debug console lists and closes them).
+  /// The open connections, by id (an operator's list: it allocates).
   std::vector<OpenConnection> openConnections() const;
   /// Replaces the response hook for the requests that follow (the console's trace chains one in
   /// front of any hook already set, and puts that one back when tracing stops).
@@ -113,7 +112,6 @@ class ModbusServerFactory : public reactor::ServerFactory {
 
   struct Peer {
     std::string host;
-    std::uint64_t id;
   };
   // Each open connection with its peer's host and id; a connection being evicted is forgotten at once.
   std::unordered_map<ModbusTcpProtocol*, Peer> connections_;

@@ -136,7 +136,7 @@ std::vector<std::pair<ModbusStreamProtocol*, std::string>> openConnections(Simul
     if (auto* tcp = dynamic_cast<ModbusTcpServer*>(server.get())) factory = &tcp->factory();
     if (auto* tls = dynamic_cast<ModbusTlsServer*>(server.get())) factory = &tls->factory();
     if (factory == nullptr) continue;  // UDP has no connections; a serial line is not closed from here
-    for (ModbusStreamProtocol* p : factory->openConnections()) out.emplace_back(p, endpoint);
+    for (const auto& c : factory->openConnections()) out.emplace_back(c.protocol, endpoint);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first->connectionId() < b.first->connectionId(); });
   return out;

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -218,4 +219,44 @@ TEST_CASE("console integration: StartTcpServer with console=true generates a 060
   reactor::log::setLevel(level);
   ::unsetenv("XDG_RUNTIME_DIR");
   REQUIRE_MESSAGE(found, text);
+}
+
+TEST_CASE("console integration: on a unix: socket of mode 0600 the console answers and shuts the server down") {
+  testsupport::TempDir dir;
+  std::string token = writeFile(dir.file("token"), "unix-token\n", 0600);
+  const std::string socketPath = dir.file("console.sock");
+  std::string config =
+      writeFile(dir.file("c.json"), configWithConsole("unix:" + socketPath + ":mode=0600", token), 0600);
+  Subprocess server({serverPath(), "--config", config});
+  REQUIRE_MESSAGE(server.waitForLine(R"(debug console on .*console\.sock)", kStartTimeout).has_value(),
+                  server.output());
+  struct stat st {};
+  REQUIRE(::stat(socketPath.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0600);
+
+  // Python's AF_UNIX socket: the token, one command, then shutdown; every read bounded by 10 s.
+  const std::string client = R"(
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"unix-token\nunits\nshutdown\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.decode())
+)";
+  Subprocess python({"/usr/bin/python3", "-c", client, socketPath});
+  CHECK(python.wait(20) == std::optional<int>(0));
+  const std::string answer = python.output();
+  CHECK(answer.find("uvmodbus console: type help\n") == 0);
+  CHECK(answer.find("unit 1: coils, discrete_inputs, holding_registers, input_registers\nok\n") != std::string::npos);
+  CHECK(answer.find("shutting down\nok\n") != std::string::npos);
+  CHECK(server.wait(kExitTimeout) == std::optional<int>(0));
+  // The socket (and its lock file) go with the server.
+  CHECK_FALSE(std::filesystem::exists(socketPath));
 }

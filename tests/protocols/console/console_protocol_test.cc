@@ -62,7 +62,7 @@ TEST_CASE("console protocol: the right token opens the session, then commands ru
   CHECK_FALSE(s.transport->disconnecting());
 }
 
-TEST_CASE("console protocol: a wrong token is refused and the connection closed; later lines never run") {
+TEST_CASE("console protocol: a wrong token is refused and the connection closed and later lines never run") {
   Fixture f;
   auto s = f.connect();
   s.feed("guess\nshutdown\n");
@@ -88,7 +88,7 @@ TEST_CASE("console protocol: a command sent first is taken as a (wrong) token, n
   CHECK(u.transport->disconnecting());
 }
 
-TEST_CASE("console protocol: no token within authTimeout closes the connection; a session is not timed out") {
+TEST_CASE("console protocol: no token within authTimeout closes the connection but a session is not timed out") {
   Fixture f(ConsoleOptions{.authTimeout = 5});
   auto idle = f.connect();
   auto good = f.connect();

@@ -203,7 +203,7 @@ TEST_CASE("console: without servers, connections, stats, reload and trace say th
   CHECK(f.console.tracingSessions() == 0);
 }
 
-TEST_CASE("console: shutdown runs the target's shutdown once; quit closes the session") {
+TEST_CASE("console: shutdown runs the target's shutdown once and quit closes the session") {
   Fixture f;
   CHECK(f.run("shutdown") == Lines{"shutting down", "ok"});
   CHECK(f.shutdowns == 1);

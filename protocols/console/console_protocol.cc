@@ -20,7 +20,7 @@ std::shared_ptr<reactor::Protocol> ConsoleFactory::buildProtocol(const reactor::
   ++sessions_;
   auto p = std::make_shared<ConsoleProtocol>();
   p->maxLength = options_.maxLineLength;
-  p->delimiter = "\n";
+  p->delimiter = std::string(1, '\n');  // not = "\n": g++ 12 -O3 flags that -Wrestrict (a false positive)
   adopt(*p);
   live_.push_back(p);
   return p;

@@ -70,7 +70,7 @@ class Chat : public reactor::LineReceiver {
 std::shared_ptr<reactor::Protocol> ChatFactory::buildProtocol(const reactor::Address& addr) {
   (void)addr;
   auto p = std::make_shared<Chat>();
-  p->delimiter = "\n";  // "\r\n" lines arrive with their "\r", which lineReceived drops
+  p->delimiter = std::string(1, '\n');  // "\r\n" lines arrive with their "\r", which lineReceived drops
   adopt(*p);
   return p;
 }

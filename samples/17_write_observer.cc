@@ -28,7 +28,10 @@ int main(int argc, char** argv) {
     modbus::ModbusTcpServer server(reactor, modbus::ServerContext::single(device));
     auto print = [](const modbus::WriteEvent& e) {
       std::string values;
-      for (std::uint16_t v : e.values) values += " " + std::to_string(v);
+      for (std::uint16_t v : e.values) {
+        values += ' ';
+        values += std::to_string(v);
+      }
       std::printf("client wrote unit %d %s %u =%s\n", static_cast<int>(e.unitId),
                   std::string(modbus::modbusTableName(e.table)).c_str(), static_cast<unsigned>(e.address),
                   values.c_str());

@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
   reactor.run(/*installSignalHandlers=*/true);
   if (httpListening) httpListening->stopListening();
   httpListening.reset();
+  http.reset();  // before the simulator: its call stream unhooks itself from the simulator's calls
   simulator.reset();
   reactor::log::info("uvmodbus-simulator stopped");
   return kExitOk;

@@ -1,11 +1,14 @@
-// Twisted's clientFromString (tcp, unix, tls/ssl) and serverFromString's "unix" parser. The client
-// endpoints only hold what the string said (and, for TLS, the context loaded once), so connect()
-// may be called again and again: each call is one connect* on the reactor.
+// Twisted's clientFromString (tcp, unix, tls/ssl), IStreamClientEndpoint.connect's Deferred (the
+// wrapping factory and protocol of Twisted's endpoints module), connectProtocol, and
+// serverFromString's "unix" parser. The client endpoints only hold what the string said (and, for
+// TLS, the context loaded once), so connect() may be called again and again: each call is one
+// connect* on the reactor.
 // Tests: tests/reactor/client_endpoints_test.cc
 #include <limits>
 #include <string>
 #include <utility>
 
+#include "reactor/detail/access.h"
 #include "reactor/endpoints.h"
 #include "reactor/reactor.h"
 #include "reactor/tls.h"
@@ -92,7 +95,7 @@ class TcpClientEndpoint final : public IStreamClientEndpoint {
                     std::shared_ptr<TlsContext> tls)
       : reactor_(reactor), target_(std::move(target)), timeout_(timeout), bindAddress_(std::move(bindAddress)),
         tls_(std::move(tls)) {}
-  std::shared_ptr<IConnector> connect(std::shared_ptr<ClientFactory> factory) override {
+  std::shared_ptr<IConnector> connectClientFactory(std::shared_ptr<ClientFactory> factory) override {
     if (tls_) return connectTLS(reactor_, target_.host, target_.port, std::move(factory), tls_, timeout_, bindAddress_);
     return reactor_.connectTCP(target_.host, target_.port, std::move(factory), timeout_, bindAddress_);
   }
@@ -112,7 +115,7 @@ class UnixClientEndpoint final : public IStreamClientEndpoint {
  public:
   UnixClientEndpoint(Reactor& reactor, std::string path, double timeout)
       : reactor_(reactor), path_(std::move(path)), timeout_(timeout) {}
-  std::shared_ptr<IConnector> connect(std::shared_ptr<ClientFactory> factory) override {
+  std::shared_ptr<IConnector> connectClientFactory(std::shared_ptr<ClientFactory> factory) override {
     return reactor_.connectUNIX(path_, std::move(factory), timeout_);
   }
   std::string describe() const override { return "unix:" + path_; }
@@ -122,6 +125,119 @@ class UnixClientEndpoint final : public IStreamClientEndpoint {
   std::string path_;
   double timeout_;
 };
+
+/// Twisted's _WrappingProtocol: hands the real transport to the protocol the user's factory built,
+/// fires the connect() Deferred once that protocol's connectionMade has run, and passes everything
+/// else on. It always opts in to half-close, so that a wrapped protocol that does too hears
+/// readConnectionLost/writeConnectionLost; for one that does not, the peer's EOF closes the
+/// connection once what is queued is written, as the transport would have done.
+class ConnectingProtocol final : public Protocol, public IHalfCloseableProtocol {
+ public:
+  ConnectingProtocol(std::shared_ptr<Protocol> wrapped, Deferred<std::shared_ptr<Protocol>> connected)
+      : wrapped_(std::move(wrapped)), connected_(std::move(connected)) {}
+
+  void connectionMade() override {
+    wrapped_->makeConnection(transportPtr());
+    if (!connected_.called()) connected_.callback(wrapped_);
+  }
+  void dataReceived(ByteView data) override { wrapped_->dataReceived(data); }
+  void connectionLost(const Failure& reason) override {
+    // connectionMade threw before the Deferred fired: the attempt failed with that.
+    if (!connected_.called()) connected_.errback(reason);
+    if (wrapped_->connected()) {
+      detail::ProtocolAccess::markDisconnected(*wrapped_);
+      wrapped_->connectionLost(reason);
+    }
+  }
+  void readConnectionLost() override {
+    if (auto* half = dynamic_cast<IHalfCloseableProtocol*>(wrapped_.get())) {
+      half->readConnectionLost();
+    } else {
+      transport().loseConnection();
+    }
+  }
+  void writeConnectionLost() override {
+    if (auto* half = dynamic_cast<IHalfCloseableProtocol*>(wrapped_.get())) half->writeConnectionLost();
+  }
+  std::string logPrefix() const override { return wrapped_->logPrefix(); }
+
+ private:
+  std::shared_ptr<Protocol> wrapped_;
+  Deferred<std::shared_ptr<Protocol>> connected_;
+};
+
+/// Twisted's _WrappingFactory: the user's factory builds the protocol; the attempt's outcome fires
+/// the Deferred.
+class ConnectingFactory final : public ClientFactory {
+ public:
+  ConnectingFactory(std::shared_ptr<Factory> wrapped, Deferred<std::shared_ptr<Protocol>> connected)
+      : wrapped_(std::move(wrapped)), connected_(std::move(connected)) {}
+
+  std::shared_ptr<Protocol> buildProtocol(const Address& addr) override {
+    std::shared_ptr<Protocol> built;
+    try {
+      built = wrapped_->buildProtocol(addr);
+    } catch (...) {
+      if (!connected_.called()) connected_.errback(Failure::fromException(std::current_exception()));
+      throw;
+    }
+    if (!built) {
+      if (!connected_.called()) connected_.errback(Failure(FailureType::Other, 0, "NoProtocol: the factory built no protocol"));
+      return nullptr;
+    }
+    return std::make_shared<ConnectingProtocol>(std::move(built), connected_);
+  }
+  void startFactory() override { wrapped_->doStart(); }
+  void stopFactory() override { wrapped_->doStop(); }
+  void clientConnectionFailed(IConnector&, const Failure& reason) override {
+    if (!connected_.called()) connected_.errback(reason);
+  }
+
+ private:
+  std::shared_ptr<Factory> wrapped_;
+  Deferred<std::shared_ptr<Protocol>> connected_;
+};
+
+/// connectProtocol's factory: the one protocol, once.
+class OneProtocolFactory final : public Factory {
+ public:
+  explicit OneProtocolFactory(std::shared_ptr<Protocol> protocol) : protocol_(std::move(protocol)) {}
+  std::shared_ptr<Protocol> buildProtocol(const Address&) override {
+    if (protocol_) adopt(*protocol_);
+    return std::exchange(protocol_, nullptr);
+  }
+
+ private:
+  std::shared_ptr<Protocol> protocol_;
+};
+
+}  // namespace
+
+Deferred<std::shared_ptr<Protocol>> IStreamClientEndpoint::connect(std::shared_ptr<Factory> factory) {
+  // The canceller reaches the attempt through a shared slot filled once it has started; cancelling
+  // after the connection is made does nothing (the Deferred has fired).
+  auto connector = std::make_shared<std::weak_ptr<IConnector>>();
+  // CancelledError first, so the ConnectionAborted that stopConnecting reports on a later pass
+  // finds the Deferred fired (Twisted's ConnectingCancelledError, likewise).
+  Deferred<std::shared_ptr<Protocol>> connected([connector](Deferred<std::shared_ptr<Protocol>>& d) {
+    auto c = connector->lock();
+    d.errback(CancelledError());
+    if (!c) return;
+    try {
+      c->stopConnecting();
+    } catch (const std::logic_error&) {
+      // Not connecting any more: the transport exists and its protocol is being made.
+    }
+  });
+  *connector = connectClientFactory(std::make_shared<ConnectingFactory>(std::move(factory), connected));
+  return connected;
+}
+
+Deferred<std::shared_ptr<Protocol>> connectProtocol(IStreamClientEndpoint& endpoint, std::shared_ptr<Protocol> protocol) {
+  return endpoint.connect(std::make_shared<OneProtocolFactory>(std::move(protocol)));
+}
+
+namespace {
 
 std::unique_ptr<IStreamClientEndpoint> tcpClient(Reactor& reactor, const EndpointDescription& d) {
   d.checkFields({"host", "port"}, {"timeout", "bindAddress"});

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reactor/defer.h"
 #include "reactor/interfaces.h"
 #include "reactor/protocol.h"
 
@@ -74,17 +75,29 @@ std::unique_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::s
 /// serverFromString's "unix" parser (reactor/client_endpoints.cc, with the client side).
 std::unique_ptr<IStreamServerEndpoint> unixServerEndpoint(Reactor& reactor, const EndpointDescription& description);
 
-/// Twisted's IStreamClientEndpoint, in the shape our reactor's connect* calls have: connect()
-/// starts a connection attempt for `factory` (a ClientFactory, which hears the outcome) and returns
-/// its IConnector, so a ReconnectingClientFactory can retry through it. (Twisted returns a Deferred
-/// of the protocol; here the factory's clientConnectionFailed/Lost are that Deferred's errback.)
+/// Twisted's IStreamClientEndpoint. connect() is Twisted's: it starts one connection attempt for
+/// any Factory and returns a Deferred that fires with the protocol that factory built, once that
+/// protocol's connectionMade has run; it errbacks with the connection's Failure (ConnectionRefused,
+/// TimeoutError, DNSLookupError, a TLS handshake failure...) when the attempt fails, with
+/// Failure(Other, "NoProtocol") when the factory refuses (buildProtocol returns nullptr), and with
+/// CancelledError when cancelled while still connecting (the attempt is abandoned). The factory's
+/// startFactory/stopFactory run around the attempt, as with Twisted's wrapping factory.
+///
+/// connectClientFactory() is the reactor-level call underneath (ours; Twisted would call
+/// reactor.connectTCP): the ClientFactory hears the outcome itself and the IConnector returned can
+/// retry, which is what a ReconnectingClientFactory needs.
 class IStreamClientEndpoint {
  public:
   virtual ~IStreamClientEndpoint() = default;
-  virtual std::shared_ptr<IConnector> connect(std::shared_ptr<ClientFactory> factory) = 0;
+  Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory);
+  virtual std::shared_ptr<IConnector> connectClientFactory(std::shared_ptr<ClientFactory> factory) = 0;
   /// What the endpoint connects to (for log lines): "tcp:127.0.0.1:5020", "unix:/run/x.sock".
   virtual std::string describe() const = 0;
 };
+
+/// Twisted's endpoints.connectProtocol: connects `protocol` itself (a factory that builds it once)
+/// and fires with it once connected.
+Deferred<std::shared_ptr<Protocol>> connectProtocol(IStreamClientEndpoint& endpoint, std::shared_ptr<Protocol> protocol);
 
 /// Twisted's clientFromString: "tcp:host=H:port=P[:timeout=S][:bindAddress=IP]" (or positionally
 /// "tcp:H:P"), "unix:path=P" or "unix:P" [:timeout=S], and "tls:"/"ssl:" host=H:port=P with the

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
     factory->maxDelay = 2.0;
     auto client = reactor::clientFromString(reactor, endpoint);
     say("polling " + client->describe());
-    auto connector = client->connect(factory);  // kept: the factory retries through it
+    auto connector = client->connectClientFactory(factory);  // kept: the factory retries through it
     // Shutting down is not an outage: no retry once the reactor is stopping.
     reactor.addSystemEventTrigger(reactor::Phase::Before, reactor::SystemEvent::Shutdown,
                                   [&factory] { factory->stopTrying(); });

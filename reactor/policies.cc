@@ -30,6 +30,9 @@ class WrapperTransport final : public ITCPTransport {
   void loseConnection() override {
     if (auto w = live()) w->loseConnection();
   }
+  void loseWriteConnection() override {
+    if (auto w = live()) w->loseWriteConnection();
+  }
   void abortConnection() override {
     if (auto w = live()) w->abortConnection();
   }
@@ -123,9 +126,22 @@ void ProtocolWrapper::connectionLost(const Failure& reason) {
   wrappedProtocol->connectionLost(reason);
 }
 
+void ProtocolWrapper::readConnectionLost() {
+  if (auto* half = dynamic_cast<IHalfCloseableProtocol*>(wrappedProtocol.get())) {
+    half->readConnectionLost();
+  } else {
+    transport().loseConnection();
+  }
+}
+
+void ProtocolWrapper::writeConnectionLost() {
+  if (auto* half = dynamic_cast<IHalfCloseableProtocol*>(wrappedProtocol.get())) half->writeConnectionLost();
+}
+
 void ProtocolWrapper::write(ByteView data) { transport().write(data); }
 void ProtocolWrapper::writeSequence(std::span<const ByteView> pieces) { transport().writeSequence(pieces); }
 void ProtocolWrapper::loseConnection() { transport().loseConnection(); }
+void ProtocolWrapper::loseWriteConnection() { transport().loseWriteConnection(); }
 void ProtocolWrapper::abortConnection() { transport().abortConnection(); }
 Address ProtocolWrapper::getPeer() const { return transport().getPeer(); }
 Address ProtocolWrapper::getHost() const { return transport().getHost(); }

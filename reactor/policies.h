@@ -36,8 +36,11 @@ namespace reactor {
 class WrappingFactory;
 
 /// Twisted's ProtocolWrapper. Subclass it and override the hooks (and write) to intercept traffic;
-/// call the base to pass it on.
-class ProtocolWrapper : public Protocol {
+/// call the base to pass it on. Half-close passes through: the wrapper opts in on the real transport
+/// and hands readConnectionLost/writeConnectionLost to a wrapped protocol that opts in too; for one
+/// that does not, the peer's EOF closes the connection once what is queued is written, as the
+/// transport itself would have done.
+class ProtocolWrapper : public Protocol, public IHalfCloseableProtocol {
  public:
   ProtocolWrapper(std::shared_ptr<WrappingFactory> factory, std::shared_ptr<Protocol> wrappedProtocol);
 
@@ -46,11 +49,14 @@ class ProtocolWrapper : public Protocol {
   void dataReceived(ByteView data) override;
   /// Unregisters from the factory, then delivers connectionLost to the wrapped protocol.
   void connectionLost(const Failure& reason) override;
+  void readConnectionLost() override;
+  void writeConnectionLost() override;
 
   // What the wrapped protocol calls on its transport; by default passed to this one's transport.
   virtual void write(ByteView data);
   virtual void writeSequence(std::span<const ByteView> pieces);
   virtual void loseConnection();
+  virtual void loseWriteConnection();
   virtual void abortConnection();
   virtual Address getPeer() const;
   virtual Address getHost() const;

@@ -90,6 +90,51 @@ TEST_CASE("the wrapped protocol's transport is dead once the wrapper is gone, an
   CHECK(wrapped.transport().disconnecting());
 }
 
+namespace {
+
+/// A wrapped protocol that opted in to half-close and counts what it heard.
+class HalfCloseInner final : public AccumulatingProtocol, public reactor::IHalfCloseableProtocol {
+ public:
+  void readConnectionLost() override { ++readLost; }
+  void writeConnectionLost() override { ++writeLost; }
+  int readLost = 0;
+  int writeLost = 0;
+};
+
+}  // namespace
+
+TEST_CASE("ProtocolWrapper passes half-close both ways for a wrapped protocol that opts in") {
+  auto inner = std::make_shared<TestServerFactory<HalfCloseInner>>();
+  auto factory = std::make_shared<reactor::WrappingFactory>(inner);
+  Wired c(*factory);
+  REQUIRE(inner->protocols.size() == 1);
+  auto& wrapped = *inner->protocols[0];
+  wrapped.transport().loseWriteConnection();  // through the wrapper to the real transport
+  CHECK(c.transport->writeDisconnecting());
+  CHECK_FALSE(c.transport->disconnecting());
+  auto* half = dynamic_cast<reactor::IHalfCloseableProtocol*>(c.wrapper.get());
+  REQUIRE(half != nullptr);  // the wrapper opts in on the real transport
+  half->writeConnectionLost();
+  half->readConnectionLost();
+  CHECK(wrapped.writeLost == 1);
+  CHECK(wrapped.readLost == 1);
+  CHECK_FALSE(c.transport->disconnecting());  // the wrapped protocol decides when to close
+  c.lose();
+  CHECK(wrapped.lostCount == 1);
+}
+
+TEST_CASE("ProtocolWrapper closes on the peer's EOF for a wrapped protocol that does not opt in") {
+  auto inner = std::make_shared<TestServerFactory<>>();
+  auto factory = std::make_shared<reactor::WrappingFactory>(inner);
+  Wired c(*factory);
+  auto* half = dynamic_cast<reactor::IHalfCloseableProtocol*>(c.wrapper.get());
+  REQUIRE(half != nullptr);
+  half->readConnectionLost();
+  CHECK(c.transport->disconnecting());  // what the transport does itself without the wrapper
+  c.lose();
+  CHECK(inner->protocols.at(0)->lostCount == 1);
+}
+
 TEST_CASE("ProtocolWrapper forwards registerProducer and unregisterProducer to the real transport") {
   struct Producer : reactor::IProducer {
     void resumeProducing() override {}

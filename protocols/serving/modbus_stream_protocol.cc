@@ -216,7 +216,7 @@ void ModbusStreamProtocol::handleRequest(const FrameHeader& header, std::span<co
     if (pending) return;
     if (o.responseHook && !planResponse(header, request, response, n)) return;
     if (n > 0) sendHook(header, response, n);
-    if (n > 0) {
+    if (n > 0) {  // again: the send hook may have emptied the answer (length 0: nothing goes out)
       metrics_->countAnswer(response.first(n));
       framer_->commitFrame(output_, n);
       ++unsentAnswers_;

@@ -39,7 +39,9 @@ class LoadFactory final : public reactor::ClientFactory {
     adopt(*p);
     return p;
   }
-  void clientConnectionFailed(reactor::IConnector&, const reactor::Failure&) override { gen_.connectionFailed(); }
+  void clientConnectionFailed(reactor::IConnector&, const reactor::Failure& reason) override {
+    gen_.connectionFailed(&reason);
+  }
 
  private:
   LoadGenerator& gen_;
@@ -211,10 +213,12 @@ void LoadGenerator::slowClientConnected() {
   connectionSettled();
 }
 
-void LoadGenerator::connectionFailed() {
+void LoadGenerator::connectionFailed(const reactor::Failure* reason) {
   // Reconnect: the connects under way when the run ends are aborted by the reactor's stop.
   if (options_.mode == LoadMode::Reconnect && phase_ == Phase::Finished) return;
   ++result_.connectFailed;
+  // Why, for the first few: a failed connect makes the run invalid, and the report must say why.
+  if (reason && result_.connectFailed <= 5) reactor::log::warning("connect failed: ", reason->getErrorMessage());
   if (options_.mode == LoadMode::Reconnect) return;
   ++settled_;
   connectionSettled();

@@ -59,7 +59,8 @@ class LoadGenerator {
   void replyReceived(std::int64_t sentNanos, std::int64_t now);
   void slowReplyReceived() { ++result_.slowReplies; }
   void replyRejected(ReplyError error);
-  void connectionFailed();
+  /// `reason`: the connect attempt's failure (logged for the first few), null for a UDP socket.
+  void connectionFailed(const reactor::Failure* reason = nullptr);
   /// `closedByUs`: the Reconnect mode closed it after its reply (expected, not a loss).
   void connectionLost(bool closedByUs = false);
   /// Udp: `n` requests went unanswered past the timeout (they are re-issued).

@@ -105,7 +105,9 @@ void Console::trace(const Args& args, ConsoleSession& session) {
     startTracing();
     std::size_t traced = hooks_.size();
     std::size_t untraced = servers().size() - traced;
-    std::string answer = "tracing " + std::to_string(traced) + " server(s)";
+    std::string answer = "tracing ";  // appends: g++ 12 -O3 flags "literal" + string (-Wrestrict)
+    answer += std::to_string(traced);
+    answer += " server(s)";
     if (untraced != 0) {
       answer += "; ";
       answer += std::to_string(untraced);

@@ -10,9 +10,9 @@
 // - Addresses are wire addresses, as clients use them (the device's addressOffset applied).
 // - Typed values use the simulator's encode/decode (datastore/simulator/cell_types.h), big-endian
 //   words and bytes as pymodbus: `read 1 hr 10 float32`, `write 1 hr 10 float32 3.5`.
-// - trace is a ResponseHook (protocols/serving/response_hook.h) put in front of any hook a stream
-//   server (TCP, TLS, RTU/ASCII over TCP) already has, and taken out when the last session stops
-//   tracing. UDP and serial servers have no response hook: their traffic is not traced.
+// - trace is a ResponseHook (protocols/serving/response_hook.h) put in front of any hook a server
+//   already has (a stream server's factory's; a UDP or serial server's own), and taken out when the
+//   last session stops tracing. Nobody tracing, no hook of ours is on any request path.
 // Tests: tests/protocols/console/console_test.cc, tests/integration/console_test.cc
 #pragma once
 
@@ -108,9 +108,10 @@ class Console {
 
   ConsoleTarget target_;
   std::vector<ConsoleSession*> tracers_;
-  /// The hooks put in front of each stream server's own while anyone traces.
+  /// The hooks put in front of each server's own while anyone traces.
   struct Installed {
-    std::weak_ptr<ModbusServerFactory> factory;
+    std::weak_ptr<ModbusServerFactory> factory;  ///< a stream server's
+    ModbusServer* server = nullptr;              ///< a UDP or serial server (no factory)
     std::shared_ptr<ConsoleTraceHook> hook;
   };
   std::vector<Installed> hooks_;

@@ -48,29 +48,46 @@ void Console::traceLine(std::string_view line) {
 }
 
 void Console::startTracing() {
+  std::weak_ptr<Console*> self = self_;
+  auto sink = [self](std::string_view line) {
+    if (auto console = self.lock(); console && *console) (*console)->traceLine(line);
+  };
   for (ModbusServer* server : servers()) {
-    std::shared_ptr<ModbusServerFactory> factory = console_parse::factoryOf(*server);
-    if (!factory) continue;
-    bool already = std::any_of(hooks_.begin(), hooks_.end(),
-                               [&](const Installed& i) { return i.factory.lock() == factory; });
-    if (already) continue;
-    std::weak_ptr<Console*> self = self_;
-    auto hook = std::make_shared<ConsoleTraceHook>(console_parse::describeServer(*server), factory->options().responseHook,
-                                                   [self](std::string_view line) {
-                                                     if (auto console = self.lock(); console && *console) {
-                                                       (*console)->traceLine(line);
-                                                     }
-                                                   });
-    factory->setResponseHook(hook);
-    hooks_.push_back(Installed{factory, hook});
+    if (std::shared_ptr<ModbusServerFactory> factory = console_parse::factoryOf(*server)) {
+      // A stream server: the hook is its factory's, which its connections read per request.
+      bool already = std::any_of(hooks_.begin(), hooks_.end(),
+                                 [&](const Installed& i) { return i.factory.lock() == factory; });
+      if (already) continue;
+      auto hook = std::make_shared<ConsoleTraceHook>(console_parse::describeServer(*server),
+                                                     factory->options().responseHook, sink);
+      factory->setResponseHook(hook);
+      hooks_.push_back(Installed{factory, nullptr, hook});
+    } else if (console_parse::hasServerResponseHook(*server)) {
+      // UDP and serial: the hook is the server's, handed to its ports and its line.
+      bool already =
+          std::any_of(hooks_.begin(), hooks_.end(), [&](const Installed& i) { return i.server == server; });
+      if (already) continue;
+      auto hook = std::make_shared<ConsoleTraceHook>(console_parse::describeServer(*server),
+                                                     console_parse::serverResponseHook(*server), sink);
+      console_parse::setServerResponseHook(*server, hook);
+      hooks_.push_back(Installed{{}, server, hook});
+    }
   }
 }
 
 void Console::stopTracing() {
+  // A UDP or serial server is touched only while the target still lists it (it may have gone).
+  std::vector<ModbusServer*> present = hooks_.empty() ? std::vector<ModbusServer*>{} : servers();
   for (Installed& i : hooks_) {
-    auto factory = i.factory.lock();
     // Put the previous hook back, unless someone replaced ours meanwhile (theirs stays).
-    if (factory && factory->options().responseHook == i.hook) factory->setResponseHook(i.hook->next());
+    if (i.server != nullptr) {
+      if (std::find(present.begin(), present.end(), i.server) != present.end() &&
+          console_parse::serverResponseHook(*i.server) == i.hook) {
+        console_parse::setServerResponseHook(*i.server, i.hook->next());
+      }
+    } else if (auto factory = i.factory.lock(); factory && factory->options().responseHook == i.hook) {
+      factory->setResponseHook(i.hook->next());
+    }
     // Kept alive, not destroyed here: tracing may stop from inside the hook's own call (a tracing
     // session cut off for not reading), and the server still runs that call.
     retired_.push_back(std::move(i.hook));
@@ -88,8 +105,15 @@ void Console::trace(const Args& args, ConsoleSession& session) {
     startTracing();
     std::size_t traced = hooks_.size();
     std::size_t untraced = servers().size() - traced;
-    session.sendLine("tracing " + std::to_string(traced) + " stream server(s)" +
-                     (untraced != 0 ? "; " + std::to_string(untraced) + " UDP/serial server(s) are not traced" : ""));
+    std::string answer = "tracing ";  // appends: g++ 12 -O3 flags "literal" + string (-Wrestrict)
+    answer += std::to_string(traced);
+    answer += " server(s)";
+    if (untraced != 0) {
+      answer += "; ";
+      answer += std::to_string(untraced);
+      answer += " server(s) of another kind are not traced";
+    }
+    session.sendLine(answer);
   } else {
     if (it != tracers_.end()) tracers_.erase(it);
     if (tracers_.empty()) stopTracing();

@@ -38,7 +38,7 @@ const std::vector<Console::Command>& Console::commands() {
       {"listen-only", "listen-only UNIT on|off", "silence a unit (FC 8/04) or bring it back", &Console::listenOnly},
       {"connections", "connections [close ID]", "open connections with ids and peers, or close one",
        &Console::connections},
-      {"trace", "trace on|off", "show requests and answers of the stream servers as they pass", &Console::trace},
+      {"trace", "trace on|off", "show requests and answers of every server as they pass", &Console::trace},
       {"stats", "stats", "servers, addresses, connections and their counts", &Console::stats},
       {"reload", "reload", "re-read the TLS servers' certificate, key and CA files", &Console::reload},
       {"shutdown", "shutdown", "stop every server and the reactor", &Console::shutdown},

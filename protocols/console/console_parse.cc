@@ -137,6 +137,28 @@ std::shared_ptr<ModbusServerFactory> factoryOf(ModbusServer& server) {
   return std::static_pointer_cast<ModbusServerFactory>(f->shared_from_this());
 }
 
+bool hasServerResponseHook(ModbusServer& server) {
+  return dynamic_cast<ModbusUdpServer*>(&server) != nullptr || dynamic_cast<ModbusSerialServer*>(&server) != nullptr;
+}
+
+std::shared_ptr<ResponseHook> serverResponseHook(ModbusServer& server) {
+  if (auto* s = dynamic_cast<ModbusUdpServer*>(&server)) return s->options().responseHook;
+  if (auto* s = dynamic_cast<ModbusSerialServer*>(&server)) return s->options().responseHook;
+  return nullptr;
+}
+
+bool setServerResponseHook(ModbusServer& server, std::shared_ptr<ResponseHook> hook) {
+  if (auto* s = dynamic_cast<ModbusUdpServer*>(&server)) {
+    s->setResponseHook(std::move(hook));
+    return true;
+  }
+  if (auto* s = dynamic_cast<ModbusSerialServer*>(&server)) {
+    s->setResponseHook(std::move(hook));
+    return true;
+  }
+  return false;
+}
+
 std::string describeServer(ModbusServer& server) {
   auto join = [](std::string kind, const std::vector<reactor::Address>& addresses) {
     // Two appends, not " " + toString(): g++ 12 -O3 warns (-Wrestrict, a false positive) on that.

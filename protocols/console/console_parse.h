@@ -17,6 +17,7 @@ namespace modbus {
 class ModbusServer;
 class ModbusServerFactory;
 class RequestProcessor;
+class ResponseHook;
 
 namespace console_parse {
 
@@ -48,6 +49,12 @@ bool onOff(std::string_view word);
 RequestProcessor* processorOf(ModbusServer& server);
 /// The connection factory of a stream server (TCP, TLS), or null (UDP, serial).
 std::shared_ptr<ModbusServerFactory> factoryOf(ModbusServer& server);
+/// A UDP or serial server, whose response hook is the server's own (a stream server's is its factory's)?
+bool hasServerResponseHook(ModbusServer& server);
+/// That hook (null when none, or for another kind of server).
+std::shared_ptr<ResponseHook> serverResponseHook(ModbusServer& server);
+/// Replaces it; false (nothing done) for another kind of server.
+bool setServerResponseHook(ModbusServer& server, std::shared_ptr<ResponseHook> hook);
 /// "tcp 127.0.0.1:5020", "tls ...", "udp ...", "serial /dev/ttyUSB0": how output names a server.
 std::string describeServer(ModbusServer& server);
 

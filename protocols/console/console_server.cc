@@ -61,6 +61,11 @@ reactor::Address ConsoleServer::listen(std::string_view endpoint) {
   return port_->getHost();  // the caller logs it, with where the token is
 }
 
+std::optional<reactor::Address> ConsoleServer::address() const {
+  if (!port_) return std::nullopt;
+  return port_->getHost();
+}
+
 void ConsoleServer::stopListening() {
   if (port_) {
     port_->stopListening();

@@ -5,10 +5,11 @@
 //   another machine: a tcp: without interface= (every address), a non-loopback interface, udp:,
 //   tls:, serial:. "unix:PATH" passes (its mode is the unix: endpoint's, 0600 by default).
 // - The token is read once, when the server is built (ConsoleError names the file).
-// Tests: tests/protocols/console/console_server_test.cc, tests/integration/console_test.cc
+// Tests: tests/protocols/console/console_service_test.cc, tests/integration/console_test.cc
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,8 @@ class ConsoleServer {
   reactor::Address listen(std::string_view endpoint);
   /// Stops listening and closes every session.
   void stopListening();
+  /// Where it listens, or nullopt when it does not.
+  std::optional<reactor::Address> address() const;
 
   Console& console() { return *console_; }
   ConsoleFactory& factory() { return *factory_; }

@@ -6,6 +6,7 @@
 
 #include "protocols/application/request_processor.h"
 #include "protocols/console/console_parse.h"
+#include "protocols/servers/modbus_serial_server.h"
 #include "protocols/servers/modbus_tcp_server.h"
 #include "protocols/servers/modbus_tls_server.h"
 #include "protocols/servers/modbus_udp_server.h"
@@ -30,17 +31,18 @@ std::unique_ptr<ConsoleServer> startConsole(const ConsoleSettings& settings, Con
 }
 
 std::unique_ptr<ConsoleServer> startConsoleIfAsked(ModbusServer& server) {
-  const ServerOptions* options = nullptr;
-  if (auto* s = dynamic_cast<ModbusTcpServer*>(&server)) options = &s->factory().options();
-  if (auto* s = dynamic_cast<ModbusTlsServer*>(&server)) options = &s->factory().options();
-  if (auto* s = dynamic_cast<ModbusUdpServer*>(&server)) options = &s->options();
-  if (options == nullptr || !options->console.enabled) return nullptr;
+  const ConsoleSettings* settings = nullptr;
+  if (auto* s = dynamic_cast<ModbusTcpServer*>(&server)) settings = &s->factory().options().console;
+  if (auto* s = dynamic_cast<ModbusTlsServer*>(&server)) settings = &s->factory().options().console;
+  if (auto* s = dynamic_cast<ModbusUdpServer*>(&server)) settings = &s->options().console;
+  if (auto* s = dynamic_cast<ModbusSerialServer*>(&server)) settings = &s->options().console;
+  if (settings == nullptr || !settings->enabled) return nullptr;
   RequestProcessor* processor = console_parse::processorOf(server);
   ConsoleTarget target;
   target.reactor = &server.reactor();
   target.context = processor != nullptr ? &processor->context() : nullptr;
   target.servers = [&server] { return std::vector<ModbusServer*>{&server}; };
-  return startConsole(options->console, std::move(target));
+  return startConsole(*settings, std::move(target));
 }
 
 }  // namespace modbus

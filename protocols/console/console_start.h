@@ -1,7 +1,7 @@
 // Starting a debug console from settings: the token read from the configured file, or generated
 // into a new 0600 file (Start*Server's console=true), the endpoint checked, listening, and one log
 // line saying where it listens and where the token is.
-// Tests: tests/protocols/console/console_server_test.cc, tests/integration/console_test.cc
+// Tests: tests/protocols/console/console_service_test.cc, tests/integration/console_test.cc
 #pragma once
 
 #include <memory>
@@ -18,7 +18,7 @@ class ModbusServer;
 std::unique_ptr<ConsoleServer> startConsole(const ConsoleSettings& settings, ConsoleTarget target);
 
 /// What runUntilShutdown (start_server.h) calls: the console `server`'s ServerOptions::console asks
-/// for (TCP, TLS, UDP servers), on that server and its datastore; nullptr when not enabled.
+/// (TCP, TLS, UDP) or SerialServerOptions::console asks for, on that server and its datastore; nullptr when not enabled.
 std::unique_ptr<ConsoleServer> startConsoleIfAsked(ModbusServer& server);
 
 }  // namespace modbus

@@ -1,5 +1,5 @@
 // The console's `trace on`: a ResponseHook that shows each request and its answer as they pass a
-// stream server, then lets the hook that was there before (the simulator's call monitor, say)
+// server (TCP, TLS, UDP, serial), then lets the hook that was there before (the simulator's call monitor, say)
 // decide how the answer leaves. Only set while a console session traces: the request path of a
 // server nobody traces stays the hook-free one.
 // Tests: tests/protocols/console/console_test.cc (trace cases), tests/integration/console_test.cc

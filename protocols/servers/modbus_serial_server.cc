@@ -140,6 +140,7 @@ reactor::Address ModbusSerialServer::open(const reactor::SerialOptions& serial) 
 bool ModbusSerialServer::tryOpen() {
   auto protocol = std::make_shared<ModbusSerialProtocol>(reactor(), processor_, options_.line);
   protocol->setMetrics(metricsPtr());
+  if (options_.responseHook) protocol->setResponseHook(options_.responseHook);
   protocol->onConnectionLost = [this](const reactor::Failure& reason) { onLost(reason); };
   try {
     port_ = reactor::SerialPort::open(reactor(), protocol, serial_);
@@ -150,6 +151,11 @@ bool ModbusSerialServer::tryOpen() {
   protocol_ = std::move(protocol);
   reactor::log::info("serving Modbus ", framerTypeName(options_.line.framer), " on serial ", serial_.toString());
   return true;
+}
+
+void ModbusSerialServer::setResponseHook(std::shared_ptr<ResponseHook> hook) {
+  options_.responseHook = std::move(hook);
+  if (protocol_) protocol_->setResponseHook(options_.responseHook);
 }
 
 bool ModbusSerialServer::isOpen() const { return port_ && port_->connected(); }

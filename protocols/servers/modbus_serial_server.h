@@ -1,7 +1,7 @@
 // Port of pymodbus's ModbusSerialServer and StartSerialServer (server/server.py, startstop.py): a
 // Modbus RTU or ASCII server on a serial port that reopens the port with back-off when it goes
 // away. (makeServerForEndpoint moved to server_for_endpoint.h, included here for existing users.)
-// Tests: tests/integration/serial_test.cc
+// Tests: tests/integration/serial_test.cc, tests/integration/console_test.cc (console=true, trace)
 #pragma once
 
 #include <cstddef>
@@ -16,6 +16,7 @@
 #include "protocols/servers/modbus_server.h"
 #include "protocols/servers/server_for_endpoint.h"
 #include "protocols/application/request_processor.h"
+#include "protocols/servers/console_settings.h"
 #include "protocols/servers/server_options.h"
 #include "protocols/servers/start_server.h"
 #include "reactor/address.h"
@@ -39,6 +40,12 @@ struct SerialServerOptions {
   /// False: FC 8 sub-functions that change a device's state answer exception 01 on this line (see
   /// ServerOptions::stateChangingDiagnostics).
   bool stateChangingDiagnostics = true;
+  /// Sees every answer on the line and may change how it leaves (response_hook.h); unset: one
+  /// pointer test per request.
+  std::shared_ptr<ResponseHook> responseHook{};
+  /// StartSerialServer's `console=true`: the debug console on its loopback or unix: endpoint for as
+  /// long as the line serves (console_settings.h, docs/console.md). Servers built directly ignore it.
+  ConsoleSettings console{};
 };
 
 /// A serial endpoint split into the port's settings and the Modbus line's.
@@ -85,6 +92,9 @@ class ModbusSerialServer : public ModbusServer {
   ModbusSerialProtocol* protocol() const { return isOpen() ? protocol_.get() : nullptr; }
   RequestProcessor& processor() { return *processor_; }
   const SerialServerOptions& options() const { return options_; }
+  /// Replaces the response hook of the line, open now or reopened later (the console's trace puts
+  /// its own in front of the one there, and back). Reactor thread only.
+  void setResponseHook(std::shared_ptr<ResponseHook> hook);
   /// The device path of the line ("/dev/ttyUSB0"), once open() has been called.
   const std::string& device() const { return serial_.device; }
   /// How many times the port was reopened after a loss.

@@ -29,6 +29,7 @@ reactor::Address ModbusUdpServer::listen(std::string_view endpoint) {
   reactor::UdpEndpoint e = reactor::parseUdpEndpoint(reactor::parseEndpoint(endpoint));
   auto protocol = std::make_shared<ModbusUdpProtocol>(processor_, options_.framer);
   protocol->setMetrics(metricsPtr(), &reactor());
+  if (options_.responseHook) protocol->setResponseHook(options_.responseHook, &reactor());
   reactor::Address host = addPort(reactor().listenUDP(e.port, protocol, e.interface, e.maxPacketSize));
   protocols_.push_back(std::move(protocol));
   reactor::log::info("listening on udp ", host.toString(), " (framer ", framerTypeName(options_.framer), ")");
@@ -38,6 +39,11 @@ reactor::Address ModbusUdpServer::listen(std::string_view endpoint) {
 void ModbusUdpServer::check(std::string_view endpoint) const {
   reactor::UdpEndpoint e = reactor::parseUdpEndpoint(reactor::parseEndpoint(endpoint));
   reactor::checkListenAddress(e.interface, e.port);
+}
+
+void ModbusUdpServer::setResponseHook(std::shared_ptr<ResponseHook> hook) {
+  options_.responseHook = std::move(hook);
+  for (const auto& p : protocols_) p->setResponseHook(options_.responseHook, &reactor());
 }
 
 std::size_t ModbusUdpServer::requestCount() const {

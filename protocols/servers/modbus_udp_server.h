@@ -22,8 +22,8 @@ namespace modbus {
 
 /// Modbus over UDP: MBAP datagrams by default; RTU or ASCII over UDP with ServerOptions::framer.
 /// Every port of the server shares one RequestProcessor (register custom function codes on it).
-/// Uses ServerOptions::framer, ignoreMissingSlaves, missingUnit and broadcastEnable; the connection
-/// options and the trace hooks do not apply (yet).
+/// Uses ServerOptions::framer, ignoreMissingSlaves, missingUnit, broadcastEnable and responseHook
+/// (every port's answers pass it); the connection options and the trace hooks do not apply (yet).
 class ModbusUdpServer : public ListeningServer<reactor::IListeningPort> {
  public:
   ModbusUdpServer(reactor::Reactor& reactor, std::shared_ptr<ServerContext> context, ServerOptions options = {});
@@ -35,6 +35,9 @@ class ModbusUdpServer : public ListeningServer<reactor::IListeningPort> {
   void check(std::string_view endpoint) const override;
   RequestProcessor& processor() { return *processor_; }
   const ServerOptions& options() const { return options_; }
+  /// Replaces the response hook of every port, present and future (the console's trace puts its
+  /// own in front of the one there, and back). Reactor thread only.
+  void setResponseHook(std::shared_ptr<ResponseHook> hook);
   /// Sums over the server's ports.
   std::size_t requestCount() const;
   std::size_t malformedCount() const;

@@ -1,7 +1,8 @@
 // The blocking tail every pymodbus-style Start*Server helper shares (StartTcpServer, StartUdpServer,
 // StartTlsServer, StartSerialServer): a reactor of its own, one server, run until ServerStop(),
 // SIGINT or SIGTERM. Written once here so the four helpers differ only in their arguments.
-// Tests: tests/integration/samples_test.cc and the transports' integration tests.
+// Tests: tests/integration/samples_test.cc, the transports' integration tests, and
+// tests/integration/console_test.cc (console=true on StartTcpServer and StartSerialServer).
 #pragma once
 
 #include <functional>
@@ -43,8 +44,9 @@ void stopReactorIfRunning(reactor::Reactor& reactor);
 
 /// Runs `server`'s reactor, with SIGINT/SIGTERM handlers, until the server shuts down
 /// (ServerStop(), a signal): the common tail of every blocking Start*Server helper, once the
-/// server listens or has its line open. With ServerOptions::console.enabled (TCP, TLS, UDP) the
-/// debug console (protocols/console/) listens next to it for as long (its token file logged).
+/// server listens or has its line open. With ServerOptions::console.enabled (TCP, TLS, UDP) or
+/// SerialServerOptions::console.enabled (StartSerialServer) the debug console (protocols/console/)
+/// listens next to it for as long (its token file logged).
 void runUntilShutdown(ModbusServer& server);
 
 /// Builds a `Server` on a reactor of its own from `args`, starts it on `address` with `start`

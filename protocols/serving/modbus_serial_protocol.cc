@@ -306,16 +306,69 @@ void ModbusSerialProtocol::handleFrame(const DecodeResult& frame) {
   std::span<std::uint8_t> response = framer_->beginFrame(output_, frame.header);
   // FC 8 / 03 on ASCII: the framer follows the device's input delimiter for the next frame (the core).
   const Answer answer = core_->serve(unit, pdu, response, /*allowAsync=*/false, "serial line");
-  if (answer.kind != Answer::Kind::Send) {
+  // A silent answer passes the response hook too (as on a stream: a trace shows "answer none").
+  std::size_t length = answer.kind == Answer::Kind::Send ? answer.length : 0;
+  ResponsePlan plan;
+  if (responseHook_) {
+    plan = askResponseHook(*responseHook_, unit, pdu, response, length, "serial line");
+    if (plan.kind == ResponsePlan::Kind::Silence) length = 0;
+  }
+  if (plan.kind == ResponsePlan::Kind::Junk || (length > 0 && plan.kind != ResponsePlan::Kind::Send &&
+                                                plan.kind != ResponsePlan::Kind::Silence)) {
+    answerAsPlanned(frame.header, response.first(length), plan);  // the begun frame is left uncommitted
+    return;
+  }
+  if (length == 0) {
     ++counters_.slaveNoResponses;
     return;
   }
   if ((response[0] & 0x80) != 0) ++counters_.exceptionResponses;
   if (metrics_) {
-    metrics_->countAnswer(response.first(answer.length));
+    metrics_->countAnswer(response.first(length));
     if (unsentAnswers_++ == 0) answerReceivedAt_ = lastArrival_;
   }
-  framer_->commitFrame(output_, answer.length);
+  framer_->commitFrame(output_, length);
+}
+
+void ModbusSerialProtocol::answerAsPlanned(const FrameHeader& header, std::span<const std::uint8_t> pdu,
+                                           const ResponsePlan& plan) {
+  if (plan.kind == ResponsePlan::Kind::Junk) {
+    std::vector<std::uint8_t> junk(plan.junkBytes);
+    try {
+      responseHook_->fillJunk(junk);
+    } catch (const std::exception& e) {
+      reactor::log::error("serial line: response hook failed to fill junk: ", e.what());
+    }
+    output_.append(junk);  // goes out with this batch's answers (flushOutput)
+    return;
+  }
+  // Delay and Split: the framed answer (or its second half) leaves on its own, later.
+  if ((pdu[0] & 0x80) != 0) ++counters_.exceptionResponses;
+  Buffer framed(0);
+  framer_->encode(framed, header, pdu);
+  const auto bytes = framed.readable();
+  const double delay = std::max(0.0, plan.delay);
+  if (plan.kind == ResponsePlan::Kind::Delay) {
+    writeLater(delay, std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+    return;
+  }
+  const std::size_t half = std::max<std::size_t>(1, bytes.size() / 2);
+  output_.append(bytes.first(half));
+  if (half < bytes.size()) {
+    writeLater(delay, std::vector<std::uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(half), bytes.end()));
+  }
+}
+
+void ModbusSerialProtocol::writeLater(double delay, std::vector<std::uint8_t> bytes) {
+  std::weak_ptr<reactor::Protocol> weak = weak_from_this();
+  clock_.callLater(delay, [weak, bytes = std::move(bytes)] {
+    auto self = weak.lock();
+    if (!self || !self->connected()) return;
+    auto* line = static_cast<ModbusSerialProtocol*>(self.get());
+    line->expectEcho(bytes);
+    if (line->metrics_) line->metrics_->bytesSent += bytes.size();
+    line->transport().write(bytes);
+  });
 }
 
 void ModbusSerialProtocol::broadcast(std::span<const std::uint8_t> pdu) {
@@ -417,13 +470,16 @@ void ModbusSerialProtocol::flushOutput() {
   sendOutput();
 }
 
+void ModbusSerialProtocol::expectEcho(std::span<const std::uint8_t> sent) {
+  if (!options_.dropLocalEcho) return;
+  echo_.append(sent);
+  echoDeadline_ = clock_.seconds() + static_cast<double>(echo_.readableBytes()) * timing_.characterTime +
+                  options_.latency + 0.5;
+}
+
 void ModbusSerialProtocol::sendOutput() {
   if (output_.readableBytes() == 0 || !connected()) return;
-  if (options_.dropLocalEcho) {
-    echo_.append(output_.readable());
-    echoDeadline_ = clock_.seconds() + static_cast<double>(echo_.readableBytes()) * timing_.characterTime +
-                    options_.latency + 0.5;
-  }
+  expectEcho(output_.readable());
   transport().write(output_.readable());
   if (metrics_) {
     metrics_->bytesSent += output_.readableBytes();

@@ -2,7 +2,8 @@
 // framing, the t1.5 / t3.5 timing, a shared RS-485 line (answer our unit ids only, skip other
 // devices' responses), broadcasts and local echo. Replaces pymodbus's serial server transport,
 // which does none of the multipoint part (pymodbus-features.md §2.3, §7 items 1-2).
-// Tests: tests/protocols/serving/modbus_serial_protocol_test.cc, tests/integration/serial_test.cc
+// Tests: tests/protocols/serving/modbus_serial_protocol_test.cc, tests/integration/serial_test.cc,
+// tests/integration/console_test.cc (the response hook, through the console's trace)
 #pragma once
 
 #include <array>
@@ -20,6 +21,7 @@
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/serving/frame_server.h"
+#include "protocols/serving/response_hook.h"
 #include "protocols/serving/serving_metrics.h"
 #include "reactor/delayed_call.h"
 #include "reactor/protocol.h"
@@ -130,6 +132,12 @@ class ModbusSerialProtocol : public reactor::Protocol {
   RequestProcessor& processor() { return *processor_; }
   /// Counts into `metrics` (serving_metrics.h): the serial server's, shared by every reopening of its line.
   void setMetrics(std::shared_ptr<ServingMetrics> metrics);
+  /// Every answer to a served unit passes `hook` (response_hook.h) before it is framed; null (the
+  /// default) costs one pointer test per request. Silence counts as a no-response; a Junk plan
+  /// puts junk on the line instead; Delay sends the framed answer `delay` seconds later; Split
+  /// sends its first half now and the rest `delay` seconds later (timed on this protocol's clock).
+  void setResponseHook(std::shared_ptr<ResponseHook> hook) { responseHook_ = std::move(hook); }
+  const std::shared_ptr<ResponseHook>& responseHook() const { return responseHook_; }
 
   /// Optional application hook, called for every request for a served unit or broadcast before it
   /// runs; returning false skips it (silence, counted in slaveNoResponses). The library sets none: a
@@ -156,6 +164,10 @@ class ModbusSerialProtocol : public reactor::Protocol {
   std::optional<std::size_t> matchForeignResponse(std::span<const std::uint8_t> input);
   void handleFrame(const DecodeResult& frame);
   void broadcast(std::span<const std::uint8_t> pdu);
+  /// A response hook's plan other than Send or Silence for the answer `pdu` (the cold path: copies).
+  void answerAsPlanned(const FrameHeader& header, std::span<const std::uint8_t> pdu, const ResponsePlan& plan);
+  /// `bytes` written to the line `delay` seconds from now, if it is still open.
+  void writeLater(double delay, std::vector<std::uint8_t> bytes);
   void endOfFrame();
   /// RTU: the bytes since the last gap gave no frame and had a discard; at the gap, try them whole.
   void retryBurstAtGap();
@@ -167,6 +179,8 @@ class ModbusSerialProtocol : public reactor::Protocol {
   void dropInput();
   void flushOutput();
   void sendOutput();
+  /// dropLocalEcho: `sent` will be heard back.
+  void expectEcho(std::span<const std::uint8_t> sent);
 
   reactor::IReactorTime& clock_;
   std::shared_ptr<RequestProcessor> processor_;
@@ -193,6 +207,7 @@ class ModbusSerialProtocol : public reactor::Protocol {
   bool inGarbage_ = false;  // counting one communication error per run of discarded bytes
   bool gapMode_ = false;    // processing the bytes before a t3.5 gap
   std::shared_ptr<ServingMetrics> metrics_;
+  std::shared_ptr<ResponseHook> responseHook_;
   std::size_t unsentAnswers_ = 0;  // answers in output_ not yet written (timed when they are)
   double answerReceivedAt_ = 0;    // the last delivery of the first of them
 };

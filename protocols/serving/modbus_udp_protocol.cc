@@ -64,14 +64,24 @@ struct ModbusUdpProtocol::DatagramPolicy : FramePolicy {
       reactor::log::error("udp execute() for ", addr.toString(), " failed: ", e.what());
       return;  // the begun frame is dropped by the next beginFrame
     }
-    if (answer.kind != Answer::Kind::Send) return;
-    std::size_t length = std::min(answer.length, response.size());
+    // A silent answer passes the response hook too (as on a stream: a trace shows "answer none").
+    std::size_t length = answer.kind == Answer::Kind::Send ? std::min(answer.length, response.size()) : 0;
+    if (self.responseHook_) {
+      const ResponsePlan plan = askResponseHook(*self.responseHook_, r.header.unitId, r.pdu, response, length, "udp");
+      if (plan.kind == ResponsePlan::Kind::Silence) return;
+      if (plan.kind != ResponsePlan::Kind::Send) {
+        self.answerAsPlanned(r.header, response.first(length), plan, addr);
+        return;
+      }
+    }
+    if (answer.kind != Answer::Kind::Send && length == 0) return;
+    const std::size_t beforeSend = length;
     try {
       self.send(r.header, response, length, addr);
       length = std::min(length, response.size());
     } catch (const std::exception& e) {
       reactor::log::error("udp send() hook failed: ", e.what(), "; the answer goes out unchanged");
-      length = std::min(answer.length, response.size());
+      length = beforeSend;
     }
     if (length == 0) return;
     ServingMetrics* metrics = self.metrics_.get();
@@ -83,6 +93,55 @@ struct ModbusUdpProtocol::DatagramPolicy : FramePolicy {
     if (self.clock_ && metrics) metrics->latency.observe(self.clock_->seconds() - self.received_);
   }
 };
+
+void ModbusUdpProtocol::setResponseHook(std::shared_ptr<ResponseHook> hook, reactor::IReactorTime* clock) {
+  responseHook_ = std::move(hook);
+  hookClock_ = clock;
+}
+
+void ModbusUdpProtocol::answerAsPlanned(const FrameHeader& header, std::span<const std::uint8_t> pdu,
+                                        const ResponsePlan& plan, const reactor::Address& addr) {
+  if (plan.kind == ResponsePlan::Kind::Junk) {
+    std::vector<std::uint8_t> junk(plan.junkBytes);
+    try {
+      responseHook_->fillJunk(junk);
+    } catch (const std::exception& e) {
+      reactor::log::error("udp response hook failed to fill junk: ", e.what());
+    }
+    if (!junk.empty()) sendLater(0, std::move(junk), addr);
+    return;
+  }
+  if (pdu.empty()) return;  // nothing to split or delay
+  Buffer framed(0);
+  framer_->encode(framed, header, pdu);
+  const auto bytes = framed.readable();
+  const double delay = std::max(0.0, plan.delay);
+  if (plan.kind == ResponsePlan::Kind::Delay) {
+    sendLater(delay, std::vector<std::uint8_t>(bytes.begin(), bytes.end()), addr);
+    return;
+  }
+  const std::size_t half = std::max<std::size_t>(1, bytes.size() / 2);
+  sendLater(0, std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(half)), addr);
+  if (half < bytes.size()) {
+    sendLater(delay, std::vector<std::uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(half), bytes.end()), addr);
+  }
+}
+
+void ModbusUdpProtocol::sendLater(double delay, std::vector<std::uint8_t> bytes, const reactor::Address& addr) {
+  auto send = [this, bytes = std::move(bytes), addr] {
+    if (!hasTransport()) return;
+    if (metrics_) metrics_->bytesSent += bytes.size();
+    transport().write(bytes, addr);
+  };
+  if (delay <= 0 || hookClock_ == nullptr) {
+    send();
+    return;
+  }
+  std::weak_ptr<reactor::DatagramProtocol> weak = weak_from_this();
+  hookClock_->callLater(delay, [weak, send = std::move(send)] {
+    if (auto self = weak.lock()) send();
+  });
+}
 
 Answer ModbusUdpProtocol::execute(std::uint8_t unitId, std::span<const std::uint8_t> request,
                                   std::span<std::uint8_t> response) {

@@ -1,17 +1,20 @@
 // Port of pymodbus's ModbusUdpProtocol (server/async.py) as a reactor::DatagramProtocol, without its
 // shared-framer quirk: every datagram is framed on its own and answered to its own sender.
-// Tests: tests/protocols/serving/modbus_udp_protocol_test.cc
+// Tests: tests/protocols/serving/modbus_udp_protocol_test.cc, tests/integration/console_test.cc (trace)
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "framers/buffer.h"
 #include "framers/framer.h"
 #include "framers/framer_type.h"
 #include "protocols/application/request_processor.h"
 #include "protocols/serving/frame_server.h"
+#include "protocols/serving/response_hook.h"
 #include "protocols/serving/serving_metrics.h"
 #include "reactor/datagram_protocol.h"
 
@@ -41,6 +44,12 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
   FramerType framerType() const { return framerType_; }
   /// Counts into `metrics` (serving_metrics.h), timing answers on `clock` (null: no latency).
   void setMetrics(std::shared_ptr<ServingMetrics> metrics, reactor::IReactorTime* clock);
+  /// Every answer passes `hook` (response_hook.h) before the send() hook; null (the default) costs
+  /// one pointer test per request. A Junk plan sends a datagram of junk instead; Delay sends the
+  /// answer's datagram `delay` seconds later and Split sends it in two datagrams, the second
+  /// `delay` seconds after the first, both timed on `clock` (null: at once).
+  void setResponseHook(std::shared_ptr<ResponseHook> hook, reactor::IReactorTime* clock);
+  const std::shared_ptr<ResponseHook>& responseHook() const { return responseHook_; }
 
  protected:
   /// pymodbus 1.x's _execute (see ModbusStreamProtocol::execute): runs one request PDU of `unitId`
@@ -60,6 +69,11 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
 
  private:
   struct DatagramPolicy;
+  /// A plan other than Send or Silence for the answer `pdu` to `addr` (the cold path: copies).
+  void answerAsPlanned(const FrameHeader& header, std::span<const std::uint8_t> pdu, const ResponsePlan& plan,
+                       const reactor::Address& addr);
+  /// `bytes` to `addr` after `delay` seconds (at once without a hook clock), if still listening.
+  void sendLater(double delay, std::vector<std::uint8_t> bytes, const reactor::Address& addr);
 
   std::shared_ptr<RequestProcessor> processor_;
   FramerType framerType_;
@@ -72,6 +86,8 @@ class ModbusUdpProtocol : public reactor::DatagramProtocol {
   std::shared_ptr<ServingMetrics> metrics_;
   reactor::IReactorTime* clock_ = nullptr;
   double received_ = 0;  // when the datagram being served came (with clock_)
+  std::shared_ptr<ResponseHook> responseHook_;
+  reactor::IReactorTime* hookClock_ = nullptr;
 };
 
 }  // namespace modbus

@@ -9,8 +9,12 @@
 //   Only a plan other than Send leaves that path (Junk, Split and Delay copy the answer once).
 // - Answers keep the requests' order: a delayed or split answer holds the ones behind it back
 //   (they wait in the connection's FIFO, as behind an asynchronous device).
-// - Called on the reactor thread, for stream connections (TCP, TLS, RTU/ASCII over TCP).
-// Tests: tests/protocols/serving/response_hook_test.cc, tests/integration/simulator_http_test.cc
+// - Called on the reactor thread, for stream connections (TCP, TLS, RTU/ASCII over TCP), UDP
+//   datagrams (ModbusUdpProtocol) and serial lines (ModbusSerialProtocol). The latter two have no
+//   answer FIFO: their Junk, Split and Delay answers leave on their own (a late datagram, bytes on
+//   the line later), each answer independent of the next, as on those transports.
+// Tests: tests/protocols/serving/response_hook_test.cc, tests/integration/simulator_http_test.cc,
+// tests/integration/console_test.cc (UDP and serial traced through the console)
 #pragma once
 
 #include <cstddef>
@@ -44,5 +48,11 @@ class ResponseHook {
   /// The bytes of a Junk answer.
   virtual void fillJunk(std::span<std::uint8_t> bytes) = 0;
 };
+
+/// What every transport does with its hook's answer: asks `hook` about one answer, keeping the
+/// rules above (an exception is logged and the answer goes unchanged, as a Send; `length` never
+/// passes response.size()). `transport` names the caller in the log line.
+ResponsePlan askResponseHook(ResponseHook& hook, std::uint8_t unitId, std::span<const std::uint8_t> request,
+                             std::span<std::uint8_t> response, std::size_t& length, const char* transport);
 
 }  // namespace modbus

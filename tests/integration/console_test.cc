@@ -129,7 +129,7 @@ TEST_CASE("console integration: every command through a real socket, a Modbus cl
   CHECK(std::regex_search(connections[0], std::regex(R"(^\d+ 127\.0\.0\.1:\d+ tcp 127\.0\.0\.1:\d+ requests=1$)")));
 
   // trace: the request and its answer, as they passed.
-  CHECK(steps.lines("trace_on") == Lines{"tracing 1 stream server(s)", "ok"});
+  CHECK(steps.lines("trace_on") == Lines{"tracing 1 server(s)", "ok"});
   CHECK(steps.lines("modbus_traced") == Lines{"1", "2"});
   REQUIRE(steps.lines("trace_line").size() == 1);
   CHECK(steps.lines("trace_line")[0] ==

@@ -1,8 +1,10 @@
 // uvmodbus-server as a Unix service (samples/service_runtime.h): --pidfile, --logfile reopened on
 // SIGUSR1, --log-format json; the shipped systemd unit (packaging/systemd); and sample
-// 14_application (Application, TCPServer, TimerService) stopped by SIGTERM.
+// 14_application (Application, TCPServer, TimerService, ConsoleService) stopped by SIGTERM or by
+// its console's shutdown.
 #include <modbus/modbus.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,7 +268,7 @@ TEST_CASE("sample 14_application serves Modbus, updates registers from its Timer
     return;
   }
   REQUIRE_MESSAGE(std::filesystem::exists(path), "missing " << path << ": build the `samples` target");
-  Subprocess p({path, "0.1", "0", "127.0.0.1"});
+  Subprocess p({path, "0.1", "0", "127.0.0.1", "0"});  // the console on a free port too
   auto listening = p.waitForLine(kListening, kStartTimeout);
   REQUIRE_MESSAGE(listening.has_value(), p.output());
   const int port = std::stoi((*listening)[1]);
@@ -289,4 +291,56 @@ TEST_CASE("sample 14_application serves Modbus, updates registers from its Timer
   CHECK(snapshot != std::string::npos);
   CHECK(stopped != std::string::npos);
   CHECK(snapshot < stopped);  // the shutdown waited for the service's Deferred
+}
+
+TEST_CASE("sample 14_application runs its console next to Modbus and stops on the console's shutdown") {
+  const std::string path = testsupport::buildDir() + "/samples/14_application";
+  if (!std::filesystem::exists(testsupport::buildDir() + "/samples")) {
+    MESSAGE("samples not configured: skipped");
+    return;
+  }
+  REQUIRE_MESSAGE(std::filesystem::exists(path), "missing " << path << ": build the `samples` target");
+  testsupport::TempDir dir;
+  const std::string token = writeFile(dir.file("token"), "sample-14-token\n");
+  ::chmod(token.c_str(), 0600);
+  Subprocess p({path, "0.1", "0", "127.0.0.1", "0", token});
+  auto listening = p.waitForLine(kListening, kStartTimeout);
+  REQUIRE_MESSAGE(listening.has_value(), p.output());
+  auto console = p.waitForLine(R"(debug console on 127\.0\.0\.1:(\d+); its token is in )", kStartTimeout);
+  REQUIRE_MESSAGE(console.has_value(), p.output());
+  // Modbus is served meanwhile.
+  REQUIRE(readHolding(std::stoi((*listening)[1]), 0, 1).has_value());
+
+  // Python's socket module: the token, units, two reads, then shutdown; every read bounded by 10 s.
+  const std::string client = R"(
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"sample-14-token\nunits\nread 1 ir 0 2\nread 1 hr 0\nshutdown\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.decode())
+)";
+  Subprocess python({"/usr/bin/python3", "-c", client, (*console)[1]});
+  CHECK(python.wait(20) == std::optional<int>(0));
+  const std::string answer = python.output();
+  CHECK_MESSAGE(std::regex_match(answer, std::regex("uvmodbus console: type help\n"
+                                                    "every unit id \\(single device\\): coils, discrete_inputs, "
+                                                    "holding_registers, input_registers\nok\n"
+                                                    "0 17\n1 17\nok\n"
+                                                    "0 \\d+\nok\n"
+                                                    "shutting down\nok\n")),
+                answer);
+  // The console's shutdown stops the reactor: the application stops as on SIGTERM.
+  CHECK(p.wait(kExitTimeout) == std::optional<int>(0));
+  const std::string out = p.output();
+  const auto snapshot = out.find("snapshot: holding registers 0..9 end at");
+  const auto stopped = out.find("application stopped");
+  CHECK(out.find("console: shutdown requested") != std::string::npos);
+  CHECK(snapshot != std::string::npos);
+  CHECK(stopped != std::string::npos);
+  CHECK(snapshot < stopped);
 }

@@ -14,6 +14,10 @@
 #include "datastore/server_context.h"
 #include "datastore/simulator/cell_types.h"
 #include "protocols/console/console_trace.h"
+#include "protocols/servers/modbus_serial_server.h"
+#include "protocols/servers/modbus_udp_server.h"
+#include "protocols/serving/response_hook.h"
+#include "reactor/reactor.h"
 
 namespace {
 
@@ -197,7 +201,7 @@ TEST_CASE("console: without servers, connections, stats, reload and trace say th
   CHECK(f.run("connections close x").at(0).find("not a connection id") != std::string::npos);
   CHECK(f.run("stats") == Lines{"0 server(s), 0 console session(s) tracing", "ok"});
   CHECK(f.run("reload") == Lines{"no TLS server: nothing to reload", "ok"});
-  CHECK(f.run("trace on") == Lines{"tracing 0 stream server(s)", "ok"});
+  CHECK(f.run("trace on") == Lines{"tracing 0 server(s)", "ok"});
   CHECK(f.console.tracingSessions() == 1);
   f.console.sessionClosed(f.session);
   CHECK(f.console.tracingSessions() == 0);
@@ -243,4 +247,57 @@ TEST_CASE("console trace hook: a line per answer, after the hook it stands in fr
   std::uint8_t junk[3];
   chained.fillJunk(junk);
   CHECK(next->junk == 3);
+}
+
+TEST_CASE("console: trace on stands in front of a UDP or serial server's own hook and trace off puts it back") {
+  class SendHook : public modbus::ResponseHook {
+   public:
+    modbus::ResponsePlan onResponse(std::uint8_t, std::span<const std::uint8_t>, std::span<std::uint8_t>,
+                                    std::size_t&) override {
+      ++calls;
+      return {};
+    }
+    void fillJunk(std::span<std::uint8_t>) override {}
+    int calls = 0;
+  };
+  reactor::Reactor reactor;  // never run: the servers are only built
+  auto context = ServerContext::single(std::make_shared<DeviceContext>(
+      modbus::DeviceTables{.holdingRegisters = SequentialDataBlock<std::uint16_t>::create(0, 10)}));
+  modbus::ServerOptions udpOptions;
+  auto theirs = std::make_shared<SendHook>();
+  udpOptions.responseHook = theirs;
+  modbus::ModbusUdpServer udp(reactor, context, udpOptions);
+  modbus::ModbusSerialServer serial(reactor, context);
+  Console console{ConsoleTarget{.context = context.get(),
+                                .servers = [&] { return std::vector<modbus::ModbusServer*>{&udp, &serial}; }}};
+  RecordingSession session;
+  console.execute("trace on", session);
+  CHECK(session.take() == Lines{"tracing 2 server(s)", "ok"});
+  auto udpTrace = std::dynamic_pointer_cast<modbus::ConsoleTraceHook>(udp.options().responseHook);
+  auto serialTrace = std::dynamic_pointer_cast<modbus::ConsoleTraceHook>(serial.options().responseHook);
+  REQUIRE(udpTrace != nullptr);
+  REQUIRE(serialTrace != nullptr);
+  CHECK(udpTrace->next() == theirs);
+  CHECK(serialTrace->next() == nullptr);
+
+  // A request passing the UDP server's hook: one trace line, then their hook decides.
+  const std::uint8_t request[] = {0x03, 0x00, 0x00, 0x00, 0x01};
+  std::uint8_t response[8] = {0x03, 0x02, 0x00, 0x2a};
+  std::size_t length = 4;
+  CHECK(udpTrace->onResponse(1, request, response, length).kind == modbus::ResponsePlan::Kind::Send);
+  CHECK(theirs->calls == 1);
+  Lines traced = session.take();
+  REQUIRE(traced.size() == 1);
+  CHECK(traced[0].rfind("trace udp", 0) == 0);
+  CHECK(traced[0].find("request 03 00 00 00 01 answer 03 02 00 2a") != std::string::npos);
+
+  // A second "trace on" installs nothing more.
+  console.execute("trace on", session);
+  CHECK(session.take() == Lines{"tracing 2 server(s)", "ok"});
+  CHECK(udp.options().responseHook == udpTrace);
+
+  console.execute("trace off", session);
+  CHECK(session.take() == Lines{"trace off", "ok"});
+  CHECK(udp.options().responseHook == theirs);
+  CHECK(serial.options().responseHook == nullptr);
 }

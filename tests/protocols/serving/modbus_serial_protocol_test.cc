@@ -13,6 +13,7 @@
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
 #include "framers/ascii_framer.h"
+#include "protocols/serving/response_hook.h"
 #include "reactor/delayed_call.h"
 #include "tests/support/pty_pair.h"
 #include "tests/support/reactor_harness.h"
@@ -73,6 +74,34 @@ struct Line {
     return context->find(unit)->holdingRegisters()->getValues(address, 1).at(0);
   }
   const modbus::SerialLineCounters& counters() const { return protocol->counters(); }
+};
+
+/// A response hook that records what it saw and answers with `plan` (rewriting the answer's first
+/// byte when `rewrite` is set); junk is 0xEE bytes.
+class ScriptedHook : public modbus::ResponseHook {
+ public:
+  modbus::ResponsePlan onResponse(std::uint8_t unitId, std::span<const std::uint8_t> request,
+                                  std::span<std::uint8_t> response, std::size_t& length) override {
+    const auto answer = response.first(length);
+    seen.push_back({unitId, Bytes(request.begin(), request.end()), Bytes(answer.begin(), answer.end())});
+    if (rewrite) {
+      response[0] = 0x83;
+      response[1] = 0x04;
+      length = 2;
+    }
+    return plan;
+  }
+  void fillJunk(std::span<std::uint8_t> bytes) override {
+    for (auto& b : bytes) b = 0xEE;
+  }
+  struct Seen {
+    std::uint8_t unitId;
+    Bytes request;
+    Bytes response;
+  };
+  std::vector<Seen> seen;
+  modbus::ResponsePlan plan;
+  bool rewrite = false;
 };
 
 const Bytes kReadUnit1 = withCrc(hexBytes("01 03 00 00 00 02"));
@@ -568,4 +597,61 @@ TEST_CASE("serial RTU timing at 600 baud: a gap above t1.5 inside a frame discar
     line.receivePaced(kReadUnit1);
     CHECK(line.sent() == kAnswerUnit1);
   }
+}
+
+TEST_CASE("serial line passes each answer through the response hook which may rewrite or silence it") {
+  Line line;
+  auto hook = std::make_shared<ScriptedHook>();
+  line.protocol->setResponseHook(hook);
+  line.receive(kReadUnit1);
+  CHECK(line.sent() == kAnswerUnit1);
+  REQUIRE(hook->seen.size() == 1);
+  CHECK(hook->seen[0].unitId == 1);
+  CHECK(hook->seen[0].request == hexBytes("03 00 00 00 02"));
+  CHECK(hook->seen[0].response == hexBytes("03 04 00 64 00 65"));
+
+  hook->rewrite = true;  // an exception answer instead, counted as one
+  line.clock.advance(0.1);
+  line.receive(kReadUnit1);
+  CHECK(line.sent() == withCrc(hexBytes("01 83 04")));
+  CHECK(line.counters().exceptionResponses == 1);
+
+  hook->rewrite = false;
+  hook->plan.kind = modbus::ResponsePlan::Kind::Silence;
+  line.clock.advance(0.1);
+  line.receive(kReadUnit1);
+  CHECK(line.sent().empty());
+  CHECK(line.counters().slaveNoResponses == 1);
+
+  line.protocol->setResponseHook(nullptr);
+  line.clock.advance(0.1);
+  line.receive(kReadUnit1);
+  CHECK(line.sent() == kAnswerUnit1);
+  CHECK(hook->seen.size() == 3);
+}
+
+TEST_CASE("serial line response hook plans: junk on the line and delayed or split answers on the clock") {
+  Line line;
+  auto hook = std::make_shared<ScriptedHook>();
+  line.protocol->setResponseHook(hook);
+
+  hook->plan = {modbus::ResponsePlan::Kind::Junk, 0, 4};
+  line.receive(kReadUnit1);
+  CHECK(line.sent() == hexBytes("ee ee ee ee"));
+
+  hook->plan = {modbus::ResponsePlan::Kind::Delay, 0.5, 0};
+  line.clock.advance(0.1);
+  line.receive(kReadUnit1);
+  CHECK(line.sent().empty());
+  line.clock.advance(0.5);
+  CHECK(line.sent() == kAnswerUnit1);
+
+  hook->plan = {modbus::ResponsePlan::Kind::Split, 0.25, 0};
+  line.clock.advance(0.1);
+  line.receive(kReadUnit1);
+  const Bytes first(kAnswerUnit1.begin(), kAnswerUnit1.begin() + 4);
+  const Bytes second(kAnswerUnit1.begin() + 4, kAnswerUnit1.end());
+  CHECK(line.sent() == first);
+  line.clock.advance(0.25);
+  CHECK(line.sent() == second);
 }

@@ -13,6 +13,8 @@
 #include "datastore/device_context.h"
 #include "datastore/sequential_data_block.h"
 #include "datastore/server_context.h"
+#include "protocols/serving/response_hook.h"
+#include "reactor/delayed_call.h"
 #include "tests/support/pty_pair.h"
 
 namespace {
@@ -62,6 +64,34 @@ struct Udp {
   ~Udp() { protocol->doStop(); }
 
   void receive(const Bytes& datagram, const reactor::Address& from) { protocol->datagramReceived(datagram, from); }
+};
+
+/// A response hook that records what it saw and answers with `plan` (rewriting the answer's first
+/// byte when `rewrite` is set); junk is 0xEE bytes.
+class ScriptedHook : public modbus::ResponseHook {
+ public:
+  modbus::ResponsePlan onResponse(std::uint8_t unitId, std::span<const std::uint8_t> request,
+                                  std::span<std::uint8_t> response, std::size_t& length) override {
+    const auto answer = response.first(length);
+    seen.push_back({unitId, Bytes(request.begin(), request.end()), Bytes(answer.begin(), answer.end())});
+    if (rewrite) {
+      response[0] = 0x83;
+      response[1] = 0x04;
+      length = 2;
+    }
+    return plan;
+  }
+  void fillJunk(std::span<std::uint8_t> bytes) override {
+    for (auto& b : bytes) b = 0xEE;
+  }
+  struct Seen {
+    std::uint8_t unitId;
+    Bytes request;
+    Bytes response;
+  };
+  std::vector<Seen> seen;
+  modbus::ResponsePlan plan;
+  bool rewrite = false;
 };
 
 reactor::Address peer(std::uint16_t port) { return {reactor::Address::Type::UDP, "127.0.0.1", port, false}; }
@@ -160,4 +190,67 @@ TEST_CASE("modbus udp answers a missing unit with exception 0x0B, or silence whe
   CHECK(protocol->requestCount() == 1);
   protocol->doStop();
   CHECK_THROWS_AS(modbus::ModbusUdpProtocol(nullptr), std::invalid_argument);
+}
+
+TEST_CASE("modbus udp passes each answer through the response hook which may rewrite or silence it") {
+  Udp udp;
+  auto hook = std::make_shared<ScriptedHook>();
+  reactor::ManualClock clock;
+  udp.protocol->setResponseHook(hook, &clock);
+  udp.receive(hexBytes("00 01 00 00 00 06 01 03 00 00 00 01"), peer(1111));
+  REQUIRE(hook->seen.size() == 1);
+  CHECK(hook->seen[0].unitId == 1);
+  CHECK(hook->seen[0].request == hexBytes("03 00 00 00 01"));
+  CHECK(hook->seen[0].response == hexBytes("03 02 01 02"));
+  REQUIRE(udp.transport.sent.size() == 1);
+  CHECK(udp.transport.sent[0].first == hexBytes("00 01 00 00 00 05 01 03 02 01 02"));
+
+  hook->rewrite = true;  // an exception answer instead, framed as such
+  udp.receive(hexBytes("00 02 00 00 00 06 01 03 00 00 00 01"), peer(1111));
+  REQUIRE(udp.transport.sent.size() == 2);
+  CHECK(udp.transport.sent[1].first == hexBytes("00 02 00 00 00 03 01 83 04"));
+
+  hook->rewrite = false;
+  hook->plan.kind = modbus::ResponsePlan::Kind::Silence;
+  udp.receive(hexBytes("00 03 00 00 00 06 01 03 00 00 00 01"), peer(1111));
+  CHECK(udp.transport.sent.size() == 2);
+  CHECK(udp.protocol->requestCount() == 3);
+
+  udp.protocol->setResponseHook(nullptr, nullptr);  // taken out: answers go straight out again
+  udp.receive(hexBytes("00 04 00 00 00 06 01 03 00 00 00 01"), peer(1111));
+  CHECK(hook->seen.size() == 3);
+  REQUIRE(udp.transport.sent.size() == 3);
+  CHECK(udp.transport.sent[2].first == hexBytes("00 04 00 00 00 05 01 03 02 01 02"));
+}
+
+TEST_CASE("modbus udp response hook plans: junk instead of the answer and delayed or split answers on the clock") {
+  Udp udp;
+  auto hook = std::make_shared<ScriptedHook>();
+  reactor::ManualClock clock;
+  udp.protocol->setResponseHook(hook, &clock);
+
+  hook->plan = {modbus::ResponsePlan::Kind::Junk, 0, 3};
+  udp.receive(hexBytes("00 01 00 00 00 06 01 03 00 00 00 01"), peer(1111));
+  REQUIRE(udp.transport.sent.size() == 1);
+  CHECK(udp.transport.sent[0].first == hexBytes("ee ee ee"));
+  CHECK(udp.transport.sent[0].second == peer(1111));
+
+  hook->plan = {modbus::ResponsePlan::Kind::Delay, 0.5, 0};
+  udp.receive(hexBytes("00 02 00 00 00 06 01 03 00 00 00 01"), peer(2222));
+  CHECK(udp.transport.sent.size() == 1);
+  clock.advance(0.4);
+  CHECK(udp.transport.sent.size() == 1);
+  clock.advance(0.1);
+  REQUIRE(udp.transport.sent.size() == 2);
+  CHECK(udp.transport.sent[1].first == hexBytes("00 02 00 00 00 05 01 03 02 01 02"));
+  CHECK(udp.transport.sent[1].second == peer(2222));
+
+  hook->plan = {modbus::ResponsePlan::Kind::Split, 0.25, 0};
+  udp.receive(hexBytes("00 03 00 00 00 06 01 03 00 00 00 01"), peer(3333));
+  REQUIRE(udp.transport.sent.size() == 3);
+  CHECK(udp.transport.sent[2].first == hexBytes("00 03 00 00 00"));
+  clock.advance(0.25);
+  REQUIRE(udp.transport.sent.size() == 4);
+  CHECK(udp.transport.sent[3].first == hexBytes("05 01 03 02 01 02"));
+  CHECK(udp.transport.sent[3].second == peer(3333));
 }

@@ -34,6 +34,7 @@ std::unique_ptr<ModbusServer> makeServerForEndpoint(reactor::Reactor& reactor, s
     serial.line.framer = framer;
     serial.stateChangingDiagnostics = options.stateChangingDiagnostics;
     serial.line.maxInputBuffer = std::max<std::size_t>(options.maxInputBuffer, 260);
+    serial.responseHook = options.responseHook;  // the simulator's call monitor and simulations
     SerialServerEndpoint parsed = parseSerialServerEndpoint(endpoint, serial.line);
     serial.line = parsed.line;
     auto server = std::make_unique<ModbusSerialServer>(reactor, std::move(context), serial);

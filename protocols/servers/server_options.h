@@ -96,8 +96,9 @@ struct ServerOptions {
   TracePacket tracePacket{};
   TracePdu tracePdu{};
   TraceConnect traceConnect{};
-  /// Sees every answer of a stream connection and may change how it leaves (the simulator's call
-  /// monitor and response simulations). Unset: one pointer test per request.
+  /// Sees every answer, on every transport (stream, datagram, serial line), and may change how it
+  /// leaves (the simulator's call monitor and response simulations, the console's trace). Unset:
+  /// one pointer test per request.
   std::shared_ptr<ResponseHook> responseHook{};
   /// The Start*Server helpers' `console=true`: a debug console next to the server (see
   /// console_settings.h, docs/console.md). Servers built directly ignore it.

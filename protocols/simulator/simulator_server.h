@@ -76,7 +76,7 @@ class SimulatorServer {
   const std::shared_ptr<ServerContext>& context() const { return context_; }
   const SimulatorServerEntry& serverEntry() const { return entry_; }
   /// The call monitor, response simulations and counters (the HTTP application's Calls and Server
-  /// pages), created on first use and hooked into the stream servers started after that (call it
+  /// pages), created on first use and hooked into the servers (TCP, TLS, UDP, serial) started after that (call it
   /// before runForever). Without it the servers carry no response hook at all.
   SimulatorCalls& calls(std::shared_ptr<simulator::RandomSource> random = nullptr);
   bool hasCalls() const { return calls_ != nullptr; }

@@ -1,6 +1,7 @@
 // Builds against the installed headers and libraries: serves one register on a free port, reads it
 // back over TCP with our own reactor's connectTCP, runs a Deferred chain and a coroutine awaiting
-// deferLater on the reactor, a deferToThread, and a LineReceiver echo over loopback, drives a protocol
+// deferLater on the reactor, a deferToThread, and a LineReceiver echo over loopback (connected through
+// clientFromString's endpoint and the Deferred its connect returns), drives a protocol
 // over the installed StringTransport, and exits 0 when every answer is right.
 #include "reactor/reactor.h"
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "protocols/servers/modbus_tcp_server.h"
 #include "reactor/basic.h"
 #include "reactor/defer.h"
+#include "reactor/endpoints.h"
 #include "reactor/testing.h"
 #include "reactor/threads.h"
 
@@ -125,14 +127,18 @@ int main() {
   lineServer->protocol = [] { return std::make_shared<ShoutBack>(); };
   auto linePort = r.listenTCP(0, lineServer, 50, "127.0.0.1");
   std::string line;
-  auto lineClient = std::make_shared<reactor::ClientFactory>();
+  auto lineClient = std::make_shared<reactor::Factory>();
   lineClient->protocol = [&] { return std::make_shared<SayHello>(r, line, pending); };
-  r.connectTCP("127.0.0.1", linePort->getHost().port, lineClient);
+  auto endpoint = reactor::clientFromString(r, "tcp:127.0.0.1:" + std::to_string(linePort->getHost().port));
+  bool lineConnected = false;
+  endpoint->connect(lineClient).addCallback([&](std::shared_ptr<reactor::Protocol> p) {
+    lineConnected = dynamic_cast<SayHello*>(p.get()) != nullptr;
+  });
   r.callLater(10.0, [&r] { r.stop(); });
   r.run(false);
   if (chained != "42") result = 3;
   if (fromThread != 42) result = 4;
-  if (line != "HELLO") result = 5;
+  if (line != "HELLO" || !lineConnected) result = 5;
   std::printf("consumer: %s\n", result == 0 ? "ok" : "failed");
   return result;
 }

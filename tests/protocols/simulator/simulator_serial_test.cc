@@ -124,4 +124,40 @@ TEST_CASE("simulator serial: on a shared line an offline device is silent, other
   sim.reset();
 }
 
+TEST_CASE("simulator serial: the call monitor counts requests on a serial line and its simulations apply there") {
+  reactor::testing::LoopCleanCheck clean;
+  testsupport::Pty pty;
+  reactor::Reactor reactor;
+  auto sim = SimulatorServer::fromText(reactor, serialSetup(pty.slavePath(), ""));
+  SimulatorCalls& calls = sim->calls();  // before runForever: the servers started then carry it
+  sim->runForever(/*onlyStart=*/true);
+  Bytes answered, exception;
+  std::thread client([&] {
+    pty.write(kReadUnit1);
+    answered = pty.read(kAnswerUnit1.size(), 5.0);
+    std::promise<void> set;
+    reactor.callFromThread([&] {
+      CallSimulation error;
+      error.response = SimulatedResponse::Error;
+      error.errorCode = 4;
+      calls.simulate(error);
+      set.set_value();
+    });
+    set.get_future().wait();
+    pty.write(kReadUnit1);
+    exception = pty.read(5, 5.0);  // 01 83 04 CRC
+    reactor.callFromThread([&] {
+      sim->stop();
+      reactor.stop();
+    });
+  });
+  reactor::testing::runReactor(reactor, 20);
+  client.join();
+  CHECK(answered == kAnswerUnit1);
+  CHECK(exception == withCrc(hexBytes("01 83 04")));
+  CHECK(calls.totalRequests() == 2);
+  CHECK(calls.requestCount(3) == 2);
+  sim.reset();
+}
+
 }  // namespace modbus
